@@ -56,6 +56,7 @@ TOOL_ALIASES = {
 _FUNCTION = re.compile(r"<function=([A-Za-z0-9_.\-]+)>(.*?)</function>", re.DOTALL)
 _PARAMETER_START = re.compile(r"<parameter=([A-Za-z0-9_]+)>")
 _PARAMETER_END = "</parameter>"
+_FUNCTION_END = "</function>"  # a value holding it would end the block early when parsed
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ def render_action(action: Action) -> str:
     """Render ``action`` as its canonical function-call block."""
     lines = [f"<function={action.tool}>"]
     for key, value in action.args:
-        if _PARAMETER_END in value:
-            raise ActionParseError(f"parameter '{key}' contains '{_PARAMETER_END}', which cannot be rendered")
+        for marker in (_PARAMETER_END, _FUNCTION_END):
+            if marker in value:
+                raise ActionParseError(f"parameter '{key}' contains '{marker}', which cannot be rendered")
         if value.startswith("\n") or value.endswith("\n"):
             value = "\n" + value + "\n"
         lines.append(f"<parameter={key}>{value}{_PARAMETER_END}")
@@ -161,6 +163,18 @@ def render_action(action: Action) -> str:
 def find_actions(text: str) -> list[Action]:
     """Every function-call block in ``text``, in order, as Actions."""
     return [_parse_block(m.group(1), m.group(2)) for m in _FUNCTION.finditer(text)]
+
+
+def parse_function_calls(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Every function-call block in ``text`` as (name, raw parameters), not yet validated.
+
+    For importers of other agents' text, whose blocks may name tools we do not run (``think``)
+    or use their own aliases; an unclosed ``<function=`` block raises ActionParseError.
+    """
+    blocks = [(m.group(1), _parse_parameters(m.group(1), m.group(2))) for m in _FUNCTION.finditer(text)]
+    if "<function=" in _FUNCTION.sub("", text):  # outside every closed block
+        raise ActionParseError("a <function=...> block is not closed with </function>")
+    return blocks
 
 
 def parse_action(text: str) -> Action:
@@ -176,6 +190,10 @@ def parse_action(text: str) -> Action:
 
 
 def _parse_block(tool: str, body: str) -> Action:
+    return Action.make(tool, _parse_parameters(tool, body))
+
+
+def _parse_parameters(tool: str, body: str) -> dict[str, str]:
     args: dict[str, str] = {}
     position = 0
     while True:
@@ -197,4 +215,4 @@ def _parse_block(tool: str, body: str) -> Action:
         position = end + len(_PARAMETER_END)
     if body[position:].strip():
         raise ActionParseError(f"unexpected text in <function={tool}>: {body[position:].strip()[:60]!r}")
-    return Action.make(tool, args)
+    return args

@@ -10,13 +10,48 @@ from swebench.harness.constants import END_TEST_OUTPUT, START_TEST_OUTPUT
 _PATCH_END = "EOF_SWE_SRL_TEST_PATCH"
 
 
+def patch_files(patch: str) -> dict[str, bool]:
+    """Paths a git-format patch writes, each mapped to whether the patch creates it.
+
+    Only the header of each file section (before its first hunk) is read, so a removed line
+    that happens to start with "-- " is never taken for a header.
+    """
+    files: dict[str, bool] = {}
+    in_header = False
+    old: str | None = None
+    for line in patch.splitlines():
+        if line.startswith("diff --git "):
+            in_header, old = True, None
+        elif not in_header:
+            continue
+        elif line.startswith("@@"):
+            in_header = False
+        elif line.startswith("--- "):
+            old = line[4:].strip()
+        elif line.startswith("+++ "):
+            new = line[4:].strip()
+            if new != "/dev/null":
+                files[new[2:] if new.startswith("b/") else new] = old == "/dev/null"
+    return files
+
+
 def pytest_eval_script(base_commit: str, test_patch: str, test_files: list[str]) -> str:
     """Restore the test files, apply the hidden tests, run pytest -rA on them, restore again.
 
     The harness applies the model's patch first, then runs this script as root in /testbed.
+    Test files the hidden test patch creates do not exist at ``base_commit``, so `git checkout`
+    cannot restore them (and would refuse the whole list); they are removed instead, which also
+    clears the way for `git apply` if the model's patch happened to create one.
     """
+    added = {path for path, created in patch_files(test_patch).items() if created}
+    existing = [f for f in test_files if f not in added]
+    steps = []
+    if existing:
+        steps.append(f"git checkout {base_commit} -- {' '.join(shlex.quote(f) for f in existing)}")
+    if added:
+        steps.append(f"rm -f -- {' '.join(shlex.quote(f) for f in sorted(added))}")
+    restore = "\n".join(steps) if steps else ":"
     files = " ".join(shlex.quote(f) for f in test_files)
-    restore = f"git checkout {base_commit} -- {files}" if test_files else ":"
     lines = [
         "#!/bin/bash",
         "set -uxo pipefail",

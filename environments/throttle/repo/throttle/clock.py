@@ -1,0 +1,25 @@
+"""Clocks: the real monotonic one, and a fake one for tests."""
+
+import time
+
+
+class MonotonicClock:
+    """Seconds from time.monotonic()."""
+
+    def now(self):
+        return time.monotonic()
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start=0.0):
+        self._now = float(start)
+
+    def now(self):
+        return self._now
+
+    def advance(self, seconds):
+        if seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        self._now += seconds

@@ -1,0 +1,265 @@
+"""Grade patches with the official swebench 5 harness (`run_instance`) against each task's image.
+
+The harness is driven as it is, with three adjustments made from the outside:
+- it writes logs under the relative module constant ``RUN_EVALUATION_LOG_DIR``; we point that
+  constant at the directory we choose for the length of the call (no chdir), one root at a time;
+- its container runs ``tail -f /dev/null`` as PID 1, which ignores SIGTERM, so its
+  ``docker stop --time=15`` cleanup waits the full 15 s; we hand it a client that creates the
+  container with ``init=True`` (docker-init forwards the signal) and our label, and force-remove
+  whatever it created afterwards in case its CLI-based cleanup failed;
+- it returns a cached report.json when one exists, so an instance's log folder is cleared first;
+- it prints an EvaluationError to stdout; while we drive it, its module's ``print`` logs instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import docker
+from swebench.harness import run_evaluation as harness
+from swebench.harness.constants import LOG_INSTANCE, LOG_TEST_OUTPUT, RUN_EVALUATION_LOG_DIR, EvalType
+from swebench.harness.grading import get_logs_eval
+from swebench.harness.log_parsers import PARSER_REGISTRY
+from swebench.harness.utils import make_test_spec
+
+from swe_srl.errors import ConfigError, DataError, SandboxError
+from swe_srl.evaluate.report import GradeReport, build_report
+from swe_srl.sandbox import owners
+from swe_srl.tasks.task import Task
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "swe-srl"  # the harness's model_name_or_path: one folder level under the run id
+GRADE_LABEL = "swe-srl.grade"  # "1" on grading containers (with their owner and run id), for reaping
+RUN_LABEL = "swe-srl.run"
+_GRADING_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
+# The harness names containers f"sweb.eval.{instance_id}.{run_id}", and makes run_id a folder.
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def grade(
+    task: Task,
+    patch: str,
+    *,
+    run_id: str,
+    log_dir: Path | None = None,
+    timeout: int = 900,
+    client: docker.DockerClient | None = None,
+) -> GradeReport:
+    """Apply ``patch`` in a fresh container of the task's image, run its eval script, grade it.
+
+    An empty patch is graded as the unchanged base (the harness's own no-patch mode). Logs go to
+    ``log_dir / run_id / MODEL_NAME / instance_id`` (``log_dir`` defaults to the harness's
+    ``./logs/run_evaluation``); an earlier grading there is replaced. ``timeout`` bounds the
+    eval script, in seconds.
+    """
+    check_gradable(task)
+    _check_run_id(run_id)
+    client = client or _docker_client()
+    owners.reap_leftovers(client, GRADE_LABEL)
+    return _grade(task, patch, _task_image(task, client), run_id, _root(log_dir), timeout, client)
+
+
+def grade_many(
+    pairs: Iterable[tuple[Task, str]],
+    *,
+    run_id: str,
+    log_dir: Path | None = None,
+    timeout: int = 900,
+    workers: int = 2,
+    client: docker.DockerClient | None = None,
+) -> list[GradeReport]:
+    """Grade (task, patch) pairs on ``workers`` threads; reports come back in input order.
+
+    Like a harness run, one run holds one patch per instance (its logs live in one folder per
+    instance); grade other patches for the same instance under another run id.
+    """
+    pairs = list(pairs)
+    seen: set[str] = set()
+    for task, _ in pairs:
+        check_gradable(task)
+        if task.instance_id in seen:
+            raise ConfigError(f"run {run_id}: two patches for {task.instance_id}; "
+                              "grade each under its own run id (they would share one log folder)")
+        seen.add(task.instance_id)
+    _check_run_id(run_id)
+    client = client or _docker_client()
+    owners.reap_leftovers(client, GRADE_LABEL)
+    # Images first and one at a time, so two threads never build the same image.
+    images = {task.instance_id: _task_image(task, client) for task, _ in pairs}
+    root = _root(log_dir)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [
+            pool.submit(_grade, task, patch, images[task.instance_id], run_id, root, timeout, client)
+            for task, patch in pairs
+        ]
+        return [f.result() for f in futures]
+
+
+def check_gradable(task: Task) -> None:
+    """Raise DataError naming the instance and the field when the harness could not grade ``task``."""
+    where = f"task {task.instance_id}"
+    for name in _GRADING_FIELDS:
+        if not getattr(task, name):
+            raise DataError("missing; the swebench harness needs it to grade", source=where, field=name)
+    if task.log_parser not in PARSER_REGISTRY:
+        raise DataError(f"unknown log parser {task.log_parser!r}", source=where, field="log_parser")
+    if task.eval_type not in {e.value for e in EvalType}:
+        raise DataError(f"unknown eval type {task.eval_type!r}", source=where, field="eval_type")
+    if not task.fail_to_pass and task.eval_type == EvalType.PASS_AND_FAIL.value:
+        raise DataError("empty: every patch would count as resolved", source=where, field="FAIL_TO_PASS")
+
+
+def _grade(
+    task: Task, patch: str, image: str, run_id: str, root: Path, timeout: int, client: docker.DockerClient
+) -> GradeReport:
+    row = task.to_row()
+    row["image"] = image
+    spec = make_test_spec(row)
+    skip = not patch.strip()
+    if not skip and not patch.endswith("\n"):
+        patch += "\n"  # git apply calls a patch whose last line lacks its newline corrupt
+    pred = {"instance_id": task.instance_id, "model_name_or_path": MODEL_NAME, "model_patch": patch}
+    folder = root / run_id / MODEL_NAME / task.instance_id
+    labelling = _LabellingClient(client, run_id)
+    with _instance_lock(task.instance_id), _harness_logs_at(root):
+        shutil.rmtree(folder, ignore_errors=True)  # else run_instance returns the old report.json
+        start = time.monotonic()
+        try:
+            result = harness.run_instance(spec, pred, labelling, run_id, timeout=timeout, skip_patch=skip)
+        finally:
+            labelling.remove_created()
+        duration = time.monotonic() - start
+    test_log = folder / LOG_TEST_OUTPUT
+    status_map: dict[str, str] = {}
+    if test_log.is_file():
+        status_map, _ = get_logs_eval(spec, str(test_log))
+    instance_log = folder / LOG_INSTANCE
+    report = build_report(
+        instance_id=task.instance_id,
+        run_id=run_id,
+        fail_to_pass=spec.FAIL_TO_PASS,
+        pass_to_pass=spec.PASS_TO_PASS,
+        harness_report=result[1] if result else None,
+        status_map=status_map,
+        instance_log=instance_log.read_text(errors="replace") if instance_log.is_file() else "",
+        patch_skipped=skip,
+        log_dir=folder,
+        duration_s=duration,
+    )
+    log.info("graded %s in %.1fs: resolved=%s", task.instance_id, duration, report.resolved)
+    return report
+
+
+def _task_image(task: Task, client: docker.DockerClient) -> str:
+    # Imported here so that grading modules load even where the sandbox extras are broken.
+    from swe_srl.sandbox.images import ensure_task_image
+
+    return ensure_task_image(task, client)
+
+
+def _docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=harness.DOCKER_CLIENT_TIMEOUT)
+        client.ping()
+    except docker.errors.DockerException as err:
+        raise SandboxError(f"no Docker engine answers ({err}); start one (e.g. `dockerd &`) to grade") from err
+    return client
+
+
+def _check_run_id(run_id: str) -> None:
+    if not _RUN_ID.fullmatch(run_id):
+        raise ConfigError(f"run_id {run_id!r}: use letters, digits, '_', '.', '-' (it names containers and a folder)")
+
+
+def _root(log_dir: Path | None) -> Path:
+    return Path(log_dir if log_dir is not None else RUN_EVALUATION_LOG_DIR).resolve()
+
+
+# The harness reads its log root from a module global; several threads may share one root,
+# and a thread wanting another root waits until the current one is released.
+_root_cond = threading.Condition()
+_root_users = 0
+
+
+def _harness_print(*args: Any, **_: Any) -> None:
+    log.info("swebench: %s", " ".join(str(a) for a in args))
+
+
+@contextmanager
+def _harness_logs_at(root: Path) -> Iterator[None]:
+    global _root_users
+    with _root_cond:
+        _root_cond.wait_for(lambda: _root_users == 0 or harness.RUN_EVALUATION_LOG_DIR == root)
+        harness.RUN_EVALUATION_LOG_DIR = root
+        harness.print = _harness_print  # a module global shadows the builtin for that module only
+        _root_users += 1
+    try:
+        yield
+    finally:
+        with _root_cond:
+            _root_users -= 1
+            if _root_users == 0:
+                harness.RUN_EVALUATION_LOG_DIR = RUN_EVALUATION_LOG_DIR
+                del harness.print
+            _root_cond.notify_all()
+
+
+_locks_guard = threading.Lock()
+_instance_locks: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def _instance_lock(instance_id: str) -> Iterator[None]:
+    with _locks_guard:
+        lock = _instance_locks.setdefault(instance_id, threading.Lock())
+    with lock:
+        yield
+
+
+class _LabellingClient:
+    """The docker client the harness gets: containers start under docker-init, labelled, and tracked."""
+
+    def __init__(self, client: docker.DockerClient, run_id: str) -> None:
+        self._client = client
+        self.containers = _LabellingContainers(client.containers, run_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def remove_created(self) -> None:
+        """Force-remove what the harness created, should its own cleanup have failed."""
+        for container_id in self.containers.created:
+            try:
+                self._client.containers.get(container_id).remove(force=True)
+                log.warning("removed grading container %s that the harness left behind", container_id[:12])
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as err:
+                log.warning("could not remove grading container %s: %s", container_id[:12], err)
+
+
+class _LabellingContainers:
+    def __init__(self, containers: Any, run_id: str) -> None:
+        self._containers = containers
+        self._run_id = run_id
+        self.created: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._containers, name)
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("init", True)
+        own = {GRADE_LABEL: "1", owners.OWNER_LABEL: owners.owner_id(), RUN_LABEL: self._run_id}
+        kwargs["labels"] = {**(kwargs.get("labels") or {}), **own}
+        container = self._containers.create(*args, **kwargs)
+        self.created.append(container.id)
+        return container

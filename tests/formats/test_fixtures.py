@@ -1,0 +1,188 @@
+"""Hand-written fixtures, one per format, each holding that format's quirks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from swe_srl.actions import Action
+from swe_srl.formats import ImportResult, detect_format, get_format
+from swe_srl.formats.toolcalls import Thought, ToolCallError, convert_call
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def read(name: str, expect_format: str) -> list[ImportResult]:
+    fmt = detect_format(FIXTURES / name)
+    assert fmt.name == expect_format
+    return list(fmt.read(FIXTURES / name))
+
+
+def reasons(result: ImportResult) -> Counter:
+    return Counter(s.reason for s in result.skipped)
+
+
+def test_openhands_pairs_codeact_era_events() -> None:
+    [result] = read("openhands_pairs.jsonl", "openhands")
+    t = result.trajectory
+    assert [s.action for s in t.steps] == [
+        Action.bash("ls /workspace"),
+        Action.editor("view", "/workspace/calc.py", view_range=[10, 20]),  # start/end of an older read
+        Action.editor("str_replace", "/workspace/calc.py", old_str="a - b", new_str="a + b"),  # "None" fillers dropped
+        Action.submit(),
+    ]
+    assert t.steps[2].thought == "The sign is wrong.\n\nFix it."  # the think call carried forward
+    assert t.steps[0].observation == "calc.py\r\ntest_calc.py"
+    assert (t.task_id, t.problem_statement, t.resolved, t.metadata["model"]) == ("calc__calc-1", "add() subtracts", True, "teacher-1")
+    assert reasons(result) == Counter({
+        "system prompt": 1, "task prompt": 1, "recall": 1, "recall result": 1, "think call": 1, "think result": 1,
+        "unsupported action run_ipython": 1, "unsupported action result": 1,
+        "assistant message without action": 1, "nudge": 1, "invalid tool call": 1,
+    })
+    assert result.units == 18 and all(s.error is None for s in result.skipped)
+
+
+def test_openhands_replay_translated_code_and_parallel_calls() -> None:
+    [result] = read("openhands_replay.json", "openhands")
+    steps = result.trajectory.steps
+    assert steps[0].action == Action.editor("create", "/w/hello.py", file_text="print('hi')\n")
+    assert steps[1].action == Action.bash("cat a.py") and steps[1].observation == "A"
+    assert steps[2].action == Action.editor("view", "/w/b.py", view_range=[1, 5]) and steps[2].observation == "B"
+    assert result.trajectory.task_id == "openhands_replay"
+
+
+def test_swe_gym_rows_parallel_calls_think_nudge_and_bad_rows() -> None:
+    good, bad_args, broken, missing, empty = read("swe_gym_rows.jsonl", "swe-gym")
+    t = good.trajectory
+    assert (t.task_id, t.trajectory_id, t.metadata["run_id"]) == ("owner__repo-12", "owner__repo-12_3", "teacher_run_1")
+    assert [s.action for s in t.steps] == [
+        Action.bash("ls"),
+        Action.editor("view", "/workspace/x/a.py", view_range=[1, 3]),
+        Action.editor("str_replace", "/workspace/x/a.py", old_str="x = 1", new_str="x = 2"),
+    ]
+    assert [s.observation for s in t.steps] == ["a.py", "1 x = 1", "edited"]
+    assert t.steps[0].thought == "Start by listing." and t.steps[1].thought == ""
+    assert reasons(good) == Counter({"system prompt": 1, "task prompt": 1, "think call": 1, "think result": 1,
+                                     "assistant message without action": 1, "nudge": 1})
+    [invalid] = [s for s in bad_args.skipped if s.error is not None]
+    assert invalid.reason == "invalid tool call" and invalid.index == 2
+    assert invalid.error.line == 2 and invalid.error.field == "messages[2].tool_calls[0].function.arguments"
+    assert [s.action for s in bad_args.trajectory.steps] == [Action.submit()]
+    assert broken.error.line == 3 and "malformed JSON" in broken.error.message
+    assert missing.error.field == "messages" and missing.error.line == 4
+    assert "no actions" in empty.error.message and reasons(empty)["assistant message without action"] == 1
+
+
+def test_openai_chat_bare_list_legacy_function_call_and_content_parts() -> None:
+    [result] = read("openai_chat.json", "openai-chat")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [Action.bash("date"), Action.submit()]
+    assert steps[0].observation == "Mon Jan 1" and steps[0].thought == "Run date."
+    assert result.trajectory.problem_statement == "Task: print the date."
+
+
+def test_codeact_in_text_form() -> None:
+    [result] = read("codeact_chat.jsonl", "openai-chat")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [Action.bash("pytest -x"), Action.submit()]
+    assert steps[0].thought == "Let me run the tests." and steps[0].observation == "1 failed\r\n"
+    assert reasons(result)["unsupported tool execute_ipython"] == 1
+    assert reasons(result)["unsupported tool result"] == 1
+
+
+def test_swe_smith_rows_template_labels_and_unclosed_block() -> None:
+    [result] = read("swe_smith_rows.jsonl", "swe-smith")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [
+        Action.editor("view", "/testbed/a.py", view_range=[1, 4]),
+        Action.editor("str_replace", "/testbed/a.py", old_str="x = 1", new_str="x = 2\n    y = 3"),
+        Action.bash("cd /testbed && python a.py"),
+        Action.submit(),
+        Action.submit(),
+    ]
+    assert steps[0].observation.startswith("Here's the result") and "\r\n" in steps[0].observation
+    assert steps[1].observation == "The file /testbed/a.py has been edited."  # "Observation:" label
+    assert steps[2].observation.startswith("Your command ran")  # no label at all
+    assert steps[0].thought == "Look at the file." and steps[4].thought == ""
+    [bad] = [s for s in result.skipped if s.error]
+    assert bad.index == 10 and bad.error.field == "messages[10].content" and "not closed" in bad.error.message
+    assert reasons(result)["invalid tool call result"] == 1
+
+
+def test_swe_agent_text_traj() -> None:
+    [result] = read("swe_agent_text.traj", "swe-agent")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [
+        Action.editor("create", "/repo/repro.py", file_text=""),
+        Action.bash("edit 1:1\nprint(1 + 1)\nend_of_edit"),
+        Action.bash("open src/calc.py 10"),
+        Action.bash('search_dir "add" src'),
+        Action.submit(),
+    ]
+    assert steps[-1].observation.startswith("diff --git")  # from the trajectory: the chat has none
+    assert steps[0].thought == "Make a script."
+    assert reasons(result) == Counter({"system prompt": 1, "demonstration": 1, "task prompt": 1})
+    assert result.trajectory.patch.startswith("diff --git")
+
+
+def test_swe_agent_function_calling_history_only() -> None:
+    [result] = read("swe_agent_fc.traj", "swe-agent")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [
+        Action.bash("find_file m.py"),
+        Action.bash("edit 'def f()' 'def f():'"),  # search/replace in the open file: kept as it ran
+        Action.editor("view", "/repo/m.py"),
+        Action.bash("python m.py"),
+        Action.submit(),
+    ]
+    assert steps[2].observation == "1 def f():" and steps[0].observation == "Found 1 matches"
+
+
+def test_mini_saved_run_with_format_error() -> None:
+    [result] = read("mini_run.traj.json", "mini-swe-agent")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [Action.bash("cat f | head -n 3"), Action.submit()]
+    assert steps[0].observation == "<returncode>0</returncode>\n<output>\nabc\n</output>"
+    assert result.trajectory.patch == "diff --git a/f b/f\n"  # info.submission wins
+    [bad] = [s for s in result.skipped if s.error]
+    assert bad.index == 2 and "2 shell blocks" in bad.error.message
+    assert result.trajectory.metadata["exit_status"] == "Submitted"
+
+
+def test_forcing_a_format_on_the_wrong_file_fails_per_record() -> None:
+    results = list(get_format("swe-agent").read(FIXTURES / "swe_gym_rows.jsonl"))
+    assert results and all(r.error is not None for r in results)
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "expected"),
+    [
+        ("execute_bash", '{"command": "ls", "is_input": "false", "timeout": 5}', Action.bash("ls")),
+        ("finish", '{"message": "done"}', Action.submit()),
+        ("str_replace_editor", {"command": "view", "path": "/a", "view_range": "None"}, Action.editor("view", "/a")),
+        ("str_replace_editor", {"command": "str_replace", "path": "/a", "old_str": "x", "new_str": "None"},
+         Action.editor("str_replace", "/a", old_str="x", new_str="None")),
+        ("think", '{"thought": "hm"}', Thought("hm")),
+    ],
+)
+def test_tool_call_conversion(name: str, arguments: object, expected: object) -> None:
+    assert convert_call(name, arguments) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "field"),
+    [
+        ("execute_bash", '{"command": ""}', "arguments.command"),
+        ("execute_bash", '{"command": "y", "is_input": "true"}', "arguments.is_input"),
+        ("browser", "{}", "name"),
+        ("str_replace_editor", '{"command": "delete", "path": "/a"}', "arguments.command"),
+        ("str_replace_editor", '{"command": "view", "path": "/a", "colour": 1}', "arguments.colour"),
+        ("execute_bash", "[1]", "arguments"),
+    ],
+)
+def test_invalid_tool_calls_name_their_field(name: str, arguments: object, field: str) -> None:
+    with pytest.raises(ToolCallError) as caught:
+        convert_call(name, arguments)
+    assert caught.value.field == field
