@@ -1,0 +1,175 @@
+"""Any OpenAI-compatible chat endpoint as a ModelClient: an API, a proxy, or a vLLM server.
+
+Plain HTTP with the standard library (no SDK to install). A request that fails with a 5xx, a 429,
+a dropped connection or a timeout is retried with exponential backoff; other 4xx are errors at
+once (a bad key, a bad model name). ``native_tools="auto"`` sends our tools as function schemas
+and maps a returned tool call onto the same Action a text reply would give; an endpoint that
+rejects the ``tools`` field is asked again without it, and from then on spoken to in text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Sequence
+
+from swe_srl.agent.client import ModelReply, estimate_tokens
+from swe_srl.agent.openai_tools import TOOLS, to_openai_messages
+from swe_srl.errors import ActionParseError, ConfigError, SweSrlError
+from swe_srl.formats.toolcalls import Thought, Unsupported, convert_call
+from swe_srl.stepwise import Message
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+class ModelRequestError(SweSrlError):
+    """The endpoint gave no usable answer (after retries, or an error that retrying cannot fix)."""
+
+
+@dataclass(frozen=True)
+class OpenAIConfig:
+    """How to reach and query the endpoint."""
+
+    base_url: str  # e.g. http://localhost:8000/v1 ; /chat/completions is appended
+    model: str  # the model name the endpoint serves
+    api_key: str | None = None  # default: $OPENAI_API_KEY, if set
+    timeout: float = 300.0  # seconds per request
+    max_retries: int = 5  # retries after the first attempt
+    backoff: float = 1.0  # seconds before the first retry; doubled each time
+    max_backoff: float = 60.0
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int | None = 4096  # completion tokens per reply
+    native_tools: bool | Literal["auto"] = "auto"  # send tool schemas; "auto": fall back to text if refused
+    price_prompt: float = 0.0  # per million prompt tokens, for the cost limit (when usage has no cost)
+    price_completion: float = 0.0  # per million completion tokens
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        if self.max_retries < 0 or self.timeout <= 0:
+            raise ConfigError("max_retries must be >= 0 and timeout > 0")
+
+
+class OpenAIClient:
+    """Chat completions over HTTP; see the module docstring."""
+
+    def __init__(self, config: OpenAIConfig, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.name = config.model
+        self.url = config.base_url.rstrip("/") + "/chat/completions"
+        self._native = config.native_tools is not False
+        self._sleep = sleep
+        self._api_key = config.api_key or os.environ.get("OPENAI_API_KEY")
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return estimate_tokens(texts)
+
+    def complete(self, messages: Sequence[Message]) -> ModelReply:
+        start = time.perf_counter()
+        body, retries = self._post(messages)
+        reply = self._reply(body)
+        return _with(reply, seconds=time.perf_counter() - start, retries=retries)
+
+    def _payload(self, messages: Sequence[Message]) -> dict[str, Any]:
+        c = self.config
+        payload: dict[str, Any] = {"model": c.model, "messages": to_openai_messages(messages, self._native),
+                                   "temperature": c.temperature, "top_p": c.top_p}
+        if c.max_tokens is not None:
+            payload["max_tokens"] = c.max_tokens
+        if self._native:
+            payload["tools"] = TOOLS
+            payload["tool_choice"] = "auto"
+        return payload
+
+    def _post(self, messages: Sequence[Message]) -> tuple[dict[str, Any], int]:
+        c = self.config
+        failures = 0
+        while True:
+            data = json.dumps(self._payload(messages)).encode()
+            headers = {"Content-Type": "application/json"}
+            if self._api_key:
+                headers["Authorization"] = f"Bearer {self._api_key}"
+            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=c.timeout) as response:
+                    return json.loads(response.read().decode("utf-8")), failures
+            except urllib.error.HTTPError as err:
+                detail = err.read().decode("utf-8", "replace")[:500]
+                if err.code == 400 and self._native and c.native_tools == "auto" and "tool" in detail.lower():
+                    log.warning("%s refused native tool calls (%s); using text actions", self.url, detail[:200])
+                    self._native = False
+                    continue
+                if err.code not in RETRY_STATUS:
+                    raise ModelRequestError(f"{self.url} answered HTTP {err.code}: {detail}") from None
+                why = f"HTTP {err.code}"
+            except (TimeoutError, socket.timeout) as err:
+                why = f"timed out after {c.timeout:g}s ({err})"
+            except (urllib.error.URLError, ConnectionError) as err:
+                reason = getattr(err, "reason", err)
+                if isinstance(reason, (TimeoutError, socket.timeout)):
+                    why = f"timed out after {c.timeout:g}s"
+                else:
+                    why = f"connection failed ({reason})"
+            except json.JSONDecodeError as err:
+                why = f"the answer is not JSON ({err.msg})"
+            failures += 1
+            if failures > c.max_retries:
+                raise ModelRequestError(f"{self.url}: {why}; gave up after {failures} attempts")
+            delay = min(c.max_backoff, c.backoff * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
+            log.warning("%s: %s; retry %d/%d in %.1fs", self.url, why, failures, c.max_retries, delay)
+            self._sleep(delay)
+
+    def _reply(self, body: dict[str, Any]) -> ModelReply:
+        try:
+            choice = body["choices"][0]
+            message = choice["message"]
+        except (KeyError, IndexError, TypeError):
+            raise ModelRequestError(f"{self.url}: the answer has no choices[0].message: {json.dumps(body)[:300]}") from None
+        usage = body.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens") or 0)
+        completion_tokens = int(usage.get("completion_tokens") or 0)
+        cost = usage.get("cost")
+        if cost is None:
+            cost = (prompt_tokens * self.config.price_prompt + completion_tokens * self.config.price_completion) / 1e6
+        content = message.get("content") or ""
+        reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+        action, tool_error = None, None
+        calls = message.get("tool_calls") or []
+        if calls:
+            text = (reasoning + "\n" + content).strip()
+            action, tool_error = _map_calls(calls)
+        else:
+            text = f"<think>\n{reasoning}\n</think>\n{content}" if reasoning and "<think>" not in content else content
+        return ModelReply(text=text, action=action, tool_error=tool_error, prompt_tokens=prompt_tokens,
+                          completion_tokens=completion_tokens, cost=float(cost),
+                          finish_reason=str(choice.get("finish_reason") or ""))
+
+
+def _map_calls(calls: list[Any]) -> tuple[Any, str | None]:
+    """The one Action of a native tool-call list, or why there is none."""
+    if len(calls) != 1:
+        return None, f"expected exactly one tool call, got {len(calls)}"
+    function = (calls[0] or {}).get("function") or {}
+    try:
+        converted = convert_call(function.get("name"), function.get("arguments"))
+    except ActionParseError as err:
+        return None, f"tool call {function.get('name')!r}: {err}"
+    if isinstance(converted, (Thought, Unsupported)):
+        return None, f"tool call {function.get('name')!r} is not one of bash, str_replace_editor, submit"
+    return converted, None
+
+
+def _with(reply: ModelReply, **changes: Any) -> ModelReply:
+    from dataclasses import replace
+
+    return replace(reply, **changes)

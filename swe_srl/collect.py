@@ -1,0 +1,191 @@
+"""The collect recipe: run a teacher on tasks in sandboxes, grade each run, store the trajectories.
+
+A teacher is the scripted one (swe_srl/agent/scripted.py, a known-fix route per seed) or a model
+behind the agent loop (an OpenAI-compatible endpoint, a local checkpoint). Each (task, sample)
+runs in its own fresh sandbox on one of ``workers`` threads; the harness grades its final diff;
+the graded trajectory is stored whole as ``runs/<task>_<sample>.json`` (agent/batch.py), so an
+interrupted collection resumes where it stopped and never runs or writes a finished job twice.
+At the end the folder gets, each written atomically:
+
+- ``trajectories.swe-gym.jsonl``: SWE-Gym chat rows with ``resolved`` (the bundled data's format),
+- ``trajectories.jsonl``: our own store (``Trajectory.to_json`` lines) for step-wise data building,
+- ``summary.json``: resolved %, steps, tokens, cost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from swe_srl.actions import Action
+from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch, write_text_atomic
+from swe_srl.agent.client import ModelClient
+from swe_srl.agent.loop import AgentConfig, run_agent
+from swe_srl.formats.openhands_rows import to_chat_row
+from swe_srl.tasks.task import Task
+from swe_srl.trajectory import Trajectory, dumps
+
+log = logging.getLogger(__name__)
+
+ROWS_FILE = "trajectories.swe-gym.jsonl"
+STORE_FILE = "trajectories.jsonl"
+SUMMARY_FILE = "summary.json"
+RUNS_DIR = "runs"
+
+Execute = Callable[[Action], str]
+# A teacher acts on one job through the sandbox's tools (``execute``) and can read its diff.
+Teacher = Callable[[Job, Execute, Callable[[], str]], Trajectory]
+StartSandbox = Callable[[Task], Any]  # a Sandbox, closed by the caller
+Grade = Callable[[Task, str, str, Path], bool]  # task, patch, run id, log dir -> resolved
+
+
+@dataclass(frozen=True)
+class CollectSummary:
+    runs: int  # jobs run now
+    reused: int  # jobs found finished in the output and kept
+    resolved: int  # of all stored trajectories
+    steps: int  # of all stored trajectories
+    path: Path  # the SWE-Gym rows file
+    failed: int = 0  # jobs that raised now (not stored; a rerun retries them)
+    total: int = 0  # stored trajectories
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+    @property
+    def resolved_rate(self) -> float:
+        return self.resolved / self.total if self.total else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"runs": self.runs, "reused": self.reused, "failed": self.failed, "total": self.total,
+                "resolved": self.resolved, "resolved_rate": round(self.resolved_rate, 4), "steps": self.steps,
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "cost": round(self.cost, 6), "path": str(self.path)}
+
+
+def scripted_teacher() -> Teacher:
+    """The scripted known-fix route; the job's sample is the route's seed."""
+    from swe_srl.agent.scripted import record
+
+    return lambda job, execute, diff: record(job.task, job.sample, execute)
+
+
+def agent_teacher(make_client: Callable[[], ModelClient], config: AgentConfig = AgentConfig()) -> Teacher:
+    """A model behind the agent loop; ``make_client`` is called once per job (clients are per thread)."""
+
+    def teach(job: Job, execute: Execute, diff: Callable[[], str]) -> Trajectory:
+        trajectory = run_agent(job.task, make_client(), execute, config, diff=diff)
+        meta = {**trajectory.metadata, "trajectory_id": job.key, "seed": job.sample, "teacher": "agent"}
+        return replace(trajectory, metadata=meta)
+
+    return teach
+
+
+def docker_sandbox(task: Task) -> Any:
+    from swe_srl.sandbox.docker import DockerSandbox
+
+    return DockerSandbox.start(task)
+
+
+def harness_grade(task: Task, patch: str, run_id: str, log_dir: Path) -> bool:
+    from swe_srl.evaluate.grade import grade
+
+    return grade(task, patch, run_id=run_id, log_dir=log_dir).resolved
+
+
+def run_job(job: Job, teacher: Teacher, out_dir: Path, *, start_sandbox: StartSandbox = docker_sandbox,
+            grade: Grade = harness_grade) -> dict[str, Any]:
+    """Run one job in a fresh sandbox, grade its patch, and return the record to store."""
+    from swe_srl.sandbox.execute import ToolRunner
+
+    sandbox = start_sandbox(job.task)
+    try:
+        trajectory = teacher(job, ToolRunner(sandbox), sandbox.diff)
+    finally:
+        sandbox.close()
+    resolved = grade(job.task, trajectory.patch, f"collect-{job.sample}", out_dir / "grading")
+    trajectory = replace(trajectory, resolved=resolved)
+    return {"key": job.key, "instance_id": job.task.instance_id, "sample": job.sample, "resolved": resolved,
+            "trajectory": trajectory.to_json()}
+
+
+def collect(
+    tasks: Sequence[Task],
+    teacher: Teacher,
+    out_dir: Path,
+    *,
+    samples: Sequence[int] = (0,),
+    workers: int = 1,
+    progress: Callable[[BatchProgress], None] | None = None,
+    run_one: Callable[[Job], Mapping[str, Any]] | None = None,
+) -> CollectSummary:
+    """Collect one graded trajectory per (task, sample) into ``out_dir``; resumes a stopped run.
+
+    ``run_one`` replaces the sandbox-and-harness job runner (tests; other backends).
+    """
+    out_dir = Path(out_dir)
+    store = RunStore(out_dir / RUNS_DIR)
+    _adopt_rows(out_dir / ROWS_FILE, store)
+    jobs = [Job(task, sample) for task in tasks for sample in samples]
+    runner = run_one or (lambda job: run_job(job, teacher, out_dir))
+    try:
+        result = run_batch(jobs, runner, store, workers=workers, progress=progress)
+    finally:
+        # Even after Ctrl-C: the output files then hold every run finished so far.
+        summary = write_outputs(out_dir, store)
+    return replace(summary, runs=result.ran, reused=result.reused, failed=len(result.failed))
+
+
+def _adopt_rows(rows_file: Path, store: RunStore) -> None:
+    """Rows a collection of the older layout (one rows file, no runs/) left: stored as finished runs."""
+    if not rows_file.is_file() or store.keys():
+        return
+    from swe_srl.formats.importing import import_paths
+
+    adopted = 0
+    for trajectory in import_paths([rows_file], format="swe-gym"):
+        key = trajectory.trajectory_id
+        task_id, _, sample = key.rpartition("_")
+        if not sample.isdigit() or task_id != trajectory.task_id:
+            continue
+        meta = {**trajectory.metadata, "seed": int(sample)}
+        record = {"key": key, "instance_id": task_id, "sample": int(sample), "resolved": trajectory.resolved,
+                  "trajectory": replace(trajectory, source_format="agent", metadata=meta).to_json()}
+        store.put(key, record)
+        adopted += 1
+    log.info("adopted %d runs from %s", adopted, rows_file)
+
+
+def write_outputs(out_dir: Path, store: RunStore) -> CollectSummary:
+    """Rebuild the rows file, the trajectory store and the summary from every stored run."""
+    trajectories: list[Trajectory] = []
+    for key, record in store.items():
+        trajectories.append(Trajectory.from_json(record["trajectory"], source=str(store.path(key))))
+    rows = [json.dumps(to_chat_row(t, sample=int(t.metadata.get("seed", 0))), ensure_ascii=False) for t in trajectories]
+    write_text_atomic(out_dir / ROWS_FILE, "".join(line + "\n" for line in rows))
+    write_text_atomic(out_dir / STORE_FILE, "".join(dumps(t) + "\n" for t in trajectories))
+    summary = CollectSummary(
+        runs=0, reused=0, total=len(trajectories), path=out_dir / ROWS_FILE,
+        resolved=sum(bool(t.resolved) for t in trajectories),
+        steps=sum(len(t.steps) for t in trajectories),
+        prompt_tokens=sum(int(t.metadata.get("prompt_tokens", 0)) for t in trajectories),
+        completion_tokens=sum(int(t.metadata.get("completion_tokens", 0)) for t in trajectories),
+        cost=sum(float(t.metadata.get("cost", 0.0)) for t in trajectories),
+    )
+    write_text_atomic(out_dir / SUMMARY_FILE, json.dumps(summary.to_json(), indent=2) + "\n")
+    return summary
+
+
+def collect_scripted(
+    tasks: Sequence[Task],
+    seeds: Sequence[int],
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    workers: int = 1,
+) -> CollectSummary:
+    """Record one scripted route per (task, seed) and write graded SWE-Gym rows to ``out_dir``."""
+    report = None if progress is None else (lambda p: progress(f"{p.key} ({p.done}/{p.total})"))
+    return collect(tasks, scripted_teacher(), out_dir, samples=seeds, workers=workers, progress=report)

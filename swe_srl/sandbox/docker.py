@@ -1,0 +1,299 @@
+"""DockerSandbox: a task's container, with a persistent agent shell and a root control shell.
+
+Each sandbox holds three bash processes started by `docker exec`: the agent's session (as the
+non-root user), a spare agent shell started ahead of need (so a reset or restart costs no round
+trip), and a root control shell that sweeps the agent's processes on timeouts and runs git as the
+agent (through `setpriv`) for diff and reset. Files move with the engine's archive API, so any
+size and any bytes.
+
+Containers carry the label `swe-srl=1` and their owner (host, pid, process start time). They are
+removed on close, on leaving a `with` block, and at interpreter exit (Ctrl-C included); ones left
+by an owner that died without cleaning up (SIGKILL, a crash of the host) are reaped at the next
+start on the same host.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import logging
+import os
+import posixpath
+import secrets
+import tarfile
+import threading
+from typing import Any, Sequence
+
+from swe_srl.errors import SandboxError
+from swe_srl.sandbox import owners
+from swe_srl.sandbox.base import Observation, SandboxLimits
+from swe_srl.sandbox.docker_exec import ExecTransport
+from swe_srl.sandbox.images import ensure_task_image
+from swe_srl.sandbox.shell import Shell, ShellSession
+from swe_srl.tasks.task import Task
+
+log = logging.getLogger(__name__)
+
+TESTBED = "/testbed"
+LABEL = "swe-srl"
+CONTROL_CAP = 256 << 20  # bytes of output a control command (a diff) may return
+SHELL = ["bash", "--norc", "--noprofile"]
+# Official SWE-bench images keep the repo's environment in conda; activate it like their harness.
+CONDA_INIT = ("if [ -f /opt/miniconda3/bin/activate ]; then . /opt/miniconda3/bin/activate "
+              "&& conda activate testbed; fi >/dev/null 2>&1")
+# Make the agent user and give it the repo where an image lacks them (official images do).
+SETUP = r"""
+if ! id -u {user} >/dev/null 2>&1; then
+  useradd -m -u 1000 -s /bin/bash {user} 2>/dev/null || useradd -m -s /bin/bash {user}
+fi
+uid=$(id -u {user}) && home=$(getent passwd {user} | cut -d: -f6) || exit 90
+[ -d {testbed}/.git ] || exit 91
+[ "$(stat -c %u {testbed})" = "$uid" ] || chown -R {user}: {testbed}
+git config --system --get-all safe.directory 2>/dev/null | grep -qx '\*' || git config --system --add safe.directory '*'
+excl={testbed}/.git/info/exclude
+mkdir -p "${{excl%/*}}" && grep -qx '__pycache__/' "$excl" 2>/dev/null || printf '%s\n' '__pycache__/' '*.py[co]' '.pytest_cache/' >> "$excl"
+echo "$uid $home"
+"""
+
+_live: dict[int, "DockerSandbox"] = {}
+_live_lock = threading.Lock()
+
+
+def _close_all() -> None:
+    with _live_lock:
+        sandboxes = list(_live.values())
+    for sandbox in sandboxes:
+        try:
+            sandbox.close()
+        except Exception as err:  # at exit, keep closing the others
+            log.warning("could not remove sandbox container %s: %s", sandbox.container_name, err)
+
+
+atexit.register(_close_all)
+
+
+def docker_client(client: Any | None = None) -> Any:
+    """`client`, or one from the environment (DOCKER_HOST...), with the API version negotiated."""
+    if client is not None:
+        return client
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as err:
+        raise SandboxError(f"no Docker engine answers ({err}); start one (`dockerd &`) or use the local backend")
+    return client
+
+
+class DockerSandbox:
+    """A task's repository at /testbed in a container; see the module docstring."""
+
+    def __init__(self, task: Task, limits: SandboxLimits, client: Any, container: Any) -> None:
+        self.task = task
+        self.limits = limits
+        self.client = client
+        self.container = container
+        self.container_name: str = container.name
+        self.closed = False
+        self.control: ShellSession | None = None
+        self.agent: ShellSession | None = None
+        self.agent_uid = 1000
+
+    @classmethod
+    def start(cls, task: Task, limits: SandboxLimits = SandboxLimits(), client: Any | None = None) -> "DockerSandbox":
+        """Start a container for `task` from its image (built or pulled if needed) and open its shells."""
+        client = docker_client(client)
+        owners.reap_leftovers(client, LABEL)
+        image = ensure_task_image(task, client)
+        name = f"swe-srl-{_slug(task.instance_id)}-{os.getpid()}-{secrets.token_hex(3)}"
+        import docker
+
+        try:
+            container = client.containers.run(
+                image, ["sleep", "infinity"], name=name, detach=True, init=True, hostname="sandbox",
+                labels={LABEL: "1", owners.OWNER_LABEL: owners.owner_id(), "swe-srl.instance": task.instance_id},
+                network_mode="bridge" if limits.network else "none",
+                mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
+                pids_limit=limits.pids, security_opt=["no-new-privileges"],
+            )
+        except docker.errors.DockerException as err:
+            raise SandboxError(f"task {task.instance_id}: could not start a container from {image}: {err}") from None
+        sandbox = cls(task, limits, client, container)
+        with _live_lock:
+            _live[id(sandbox)] = sandbox
+        try:
+            sandbox._open_shells()
+        except BaseException:
+            sandbox.close()
+            raise
+        log.info("sandbox %s started for %s from %s", name, task.instance_id, image)
+        return sandbox
+
+    def _exec(self, user: str, env: dict[str, str] | None = None) -> ExecTransport:
+        return ExecTransport(self.client.api, self.container.id, SHELL, user=user, workdir=TESTBED, environment=env)
+
+    def _open_shells(self) -> None:
+        user = self.limits.user
+        self.control = ShellSession(lambda: self._exec("root"), output_cap=CONTROL_CAP, spare=False,
+                                    state_dir="/dev/shm", pid_guard=False)
+        setup = self.control.run(SETUP.format(user=user, testbed=TESTBED), timeout=120)
+        if setup.exit_code != 0:
+            why = {91: f"{TESTBED} is not a git repository"}.get(setup.exit_code or 0, setup.output.strip()[-500:])
+            raise SandboxError(f"task {self.task.instance_id}: the container cannot host the agent: {why}")
+        uid, home = setup.output.split()[-2:]
+        self.agent_uid = int(uid)
+        env = {"HOME": home, "USER": user, "LOGNAME": user, "PAGER": "cat", "GIT_PAGER": "cat",
+               "MANPAGER": "cat", "TERM": "dumb"}
+        self.agent = ShellSession(lambda: self._exec(user, env), output_cap=self.limits.output_cap,
+                                  kill=self._kill, init=CONDA_INIT, state_dir="/dev/shm")
+
+    def _kill(self, keep: Sequence[Shell]) -> None:
+        """SIGKILL every process of the agent user except the `keep` shells (see shell_script.SWEEP)."""
+        assert self.control is not None
+        pids = " ".join(str(shell.pid) for shell in keep if shell.pid)
+        done = self.control.run(f"__srl_sweep {self.agent_uid} {pids}", timeout=60)
+        if done.exit_code != 0:
+            raise SandboxError(f"sweeping the agent's processes failed: {done.output.strip()[-300:]}")
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise SandboxError(f"sandbox {self.container_name} for {self.task.instance_id} is closed")
+
+    # -- the Sandbox Protocol ---------------------------------------------------------------
+    def run(self, command: str, timeout: float | None = None) -> Observation:
+        """Run one shell command in the persistent session as the agent user."""
+        self._check_open()
+        assert self.agent is not None
+        obs = self.agent.run(command, self.limits.timeout if timeout is None else timeout)
+        if obs.exit_code == 137 and not obs.timed_out:  # SIGKILL from inside: the OOM killer, mostly
+            note = (f"[the command was killed (SIGKILL); it may have run out of memory: the sandbox "
+                    f"has {self.limits.memory}]\n")
+            sep = "" if not obs.output or obs.output.endswith("\n") else "\n"
+            obs = Observation(obs.output + sep + note, obs.exit_code, obs.timed_out, obs.truncated, obs.duration)
+        return obs
+
+    def _as_agent(self, script: str, what: str, timeout: float = 300) -> str:
+        """Run `script` with sh as the agent user in /testbed through the control shell."""
+        self._check_open()
+        assert self.control is not None
+        uid = self.agent_uid
+        command = (f"cd {TESTBED} && setpriv --reuid={uid} --regid={uid} --clear-groups "
+                   f"env HOME=/tmp sh -c {_sh_quote(script)}")
+        done = self.control.run(command, timeout=timeout)
+        if done.exit_code != 0 or done.truncated:
+            reason = "its output is too large" if done.truncated else done.output.strip()[-500:]
+            raise SandboxError(f"{what} failed in sandbox {self.container_name} ({self.task.instance_id}): {reason}")
+        return done.output
+
+    def read_bytes(self, path: str) -> bytes:
+        """The bytes of a file (absolute, or relative to /testbed); symbolic links are followed."""
+        self._check_open()
+        import docker
+
+        target = self._abspath(path)
+        for _ in range(16):
+            try:
+                stream, stat = self.container.get_archive(target)
+            except docker.errors.NotFound:
+                raise SandboxError(f"{target}: no such file in the sandbox") from None
+            if stat.get("linkTarget"):
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(target), stat["linkTarget"]))
+                continue
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                member = tar.next()
+                if member is None or not member.isfile():
+                    raise SandboxError(f"{target}: not a regular file")
+                handle = tar.extractfile(member)
+                assert handle is not None
+                return handle.read()
+        raise SandboxError(f"{path}: too many levels of symbolic links")
+
+    def read_file(self, path: str) -> str:
+        """The text of a file; raises UnicodeDecodeError when it is not UTF-8 (editors report it)."""
+        return self.read_bytes(path).decode("utf-8")
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Create or overwrite a file as the agent user, making its folders; an existing file keeps its mode."""
+        self._check_open()
+        target = self._abspath(path)
+        staging = f"/tmp/.swe-srl-upload-{secrets.token_hex(6)}"
+        archive = io.BytesIO()
+        with tarfile.open(fileobj=archive, mode="w") as tar:
+            info = tarfile.TarInfo(staging.lstrip("/").split("/", 1)[1])
+            info.size, info.mode, info.uid, info.gid = len(data), 0o600, self.agent_uid, self.agent_uid
+            tar.addfile(info, io.BytesIO(data))
+        if not self.container.put_archive("/tmp", archive.getvalue()):
+            raise SandboxError(f"could not upload {target} to sandbox {self.container_name}")
+        script = 'mkdir -p -- "$(dirname -- "$1")" && cat -- "$2" > "$1"; rc=$?; rm -f -- "$2"; exit $rc'
+        self._as_agent(_script_with_args(script, target, staging), f"writing {target}")
+
+    def write_file(self, path: str, content: str) -> None:
+        """Create or overwrite a file with UTF-8 text, making its folders."""
+        self.write_bytes(path, content.encode("utf-8", "surrogateescape"))
+
+    def diff(self) -> str:
+        """`git diff` against base_commit of the working tree, new untracked files included."""
+        script = ('tmp=$(mktemp) && cp .git/index "$tmp" && GIT_INDEX_FILE="$tmp" git add -A '
+                  f'&& GIT_INDEX_FILE="$tmp" git -c core.quotepath=off diff --cached {self.task.base_commit}; '
+                  'rc=$?; rm -f "$tmp"; exit $rc')
+        return self._as_agent(script, "git diff")
+
+    def reset(self) -> None:
+        """Back to base_commit: every agent process killed, the tree restored, a fresh shell."""
+        self._check_open()
+        assert self.agent is not None
+        self.agent.fresh()
+        # Through the fresh agent shell: it is already the agent in /testbed, so this costs two git
+        # processes and no setpriv/sh round trip through the control shell.
+        # The agent's scratch files in /tmp go too, so no episode sees another's leftovers.
+        done = self.agent.run(
+            f"git reset -q --hard {self.task.base_commit} && git clean -fdq"
+            " && find /tmp /var/tmp -mindepth 1 -maxdepth 1 -user agent -exec rm -rf {} +",
+            timeout=300,
+        )
+        if done.exit_code != 0:
+            raise SandboxError(f"reset of sandbox {self.container_name} ({self.task.instance_id}) failed: "
+                               f"{done.output.strip()[-500:]}")
+
+    def close(self) -> None:
+        """Remove the container and everything in it (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        with _live_lock:
+            _live.pop(id(self), None)
+        for session in (self.agent, self.control):
+            if session is not None:
+                session.close()
+        import docker
+
+        try:
+            self.container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.DockerException as err:
+            raise SandboxError(f"could not remove container {self.container_name}: {err}") from None
+        log.info("sandbox %s removed", self.container_name)
+
+    def __enter__(self) -> "DockerSandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _abspath(self, path: str) -> str:
+        return posixpath.normpath(posixpath.join(TESTBED, path))
+
+
+def _sh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _script_with_args(script: str, *args: str) -> str:
+    """A `sh -c` body that sets its positional parameters to `args` first."""
+    return "set -- " + " ".join(_sh_quote(a) for a in args) + "; " + script
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "_.-" else "-" for c in text.lower())[:60]

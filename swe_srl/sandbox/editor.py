@@ -1,0 +1,155 @@
+"""str_replace_editor on top of any Sandbox: view, create, str_replace, insert, undo_edit.
+
+The text work lives in edit_text.py; this file only reads, writes and probes paths through
+the Sandbox Protocol. Undo history is kept here, on the host, one Editor per sandbox, so it
+survives whatever the agent does inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+
+from swe_srl.errors import SandboxError
+from swe_srl.sandbox import edit_text
+from swe_srl.sandbox.base import Sandbox
+from swe_srl.sandbox.edit_text import EditorError
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = 30.0  # seconds for the small shell commands the editor runs itself
+
+
+class Editor:
+    """The editor's state for one sandbox: per-file history for undo_edit."""
+
+    def __init__(self, sandbox: Sandbox, history: dict[str, list[str | None]] | None = None) -> None:
+        self.sandbox = sandbox
+        # path -> earlier texts, newest last; None marks a file that `create` made.
+        self._history: dict[str, list[str | None]] = {} if history is None else history
+
+    def clear_history(self) -> None:
+        """Forget every edit (call it after the sandbox is reset to its base commit)."""
+        self._history.clear()
+
+    def run(
+        self,
+        command: str,
+        path: str,
+        *,
+        file_text: str | None = None,
+        old_str: str | None = None,
+        new_str: str | None = None,
+        insert_line: str | int | None = None,
+        view_range: str | None = None,
+    ) -> str:
+        """Carry out one editor call; the result or the error is returned as observation text."""
+        try:
+            return self._dispatch(command, path, file_text, old_str, new_str, insert_line, view_range)
+        except EditorError as error:
+            return str(error)
+        except SandboxError as error:
+            log.warning("editor %s on %s failed in the sandbox: %s", command, path, error)
+            return f"The editor could not complete `{command}` on {path}: {error}"
+
+    def _dispatch(
+        self,
+        command: str,
+        path: str,
+        file_text: str | None,
+        old_str: str | None,
+        new_str: str | None,
+        insert_line: str | int | None,
+        view_range: str | None,
+    ) -> str:
+        if command not in ("view", "create", "str_replace", "insert", "undo_edit"):
+            raise EditorError(
+                f"Unrecognized command {command!r}. The allowed commands are: view, create, "
+                "str_replace, insert, undo_edit."
+            )
+        if not path.startswith("/"):
+            suggestion = path[2:] if path.startswith("./") else path
+            raise EditorError(
+                f"The path {path} is not an absolute path, it should start with `/`. "
+                f"Maybe you meant /testbed/{suggestion}?"
+            )
+        kind = self._kind(path)
+        if command == "create":
+            if kind != "none":
+                raise EditorError(f"File already exists at: {path}. Cannot overwrite files using command `create`.")
+            if file_text is None:
+                raise EditorError("Parameter `file_text` is required for command: create.")
+            self.sandbox.write_file(path, file_text)
+            self._history.setdefault(path, []).append(None)
+            return f"File created successfully at: {path}"
+        if kind == "none":
+            raise EditorError(f"The path {path} does not exist. Please provide a valid path.")
+        if kind == "dir":
+            if command != "view":
+                raise EditorError(
+                    f"The path {path} is a directory and only the `view` command can be used on directories."
+                )
+            if view_range is not None:
+                raise EditorError("The `view_range` parameter is not allowed when `path` points to a directory.")
+            return edit_text.view_directory(path, self._listing(path))
+        if kind != "file":
+            raise EditorError(f"The path {path} is not a regular file or directory.")
+        if command == "view":
+            return edit_text.view_file(path, self._read(path), edit_text.parse_view_range(view_range))
+        if command == "undo_edit":
+            return self._undo(path)
+        text = self._read(path)
+        if command == "str_replace":
+            edit = edit_text.str_replace(path, text, old_str, new_str)
+        else:
+            edit = edit_text.insert(path, text, insert_line, new_str)
+        self.sandbox.write_file(path, edit.text)
+        self._history.setdefault(path, []).append(text)
+        return edit.message
+
+    def _undo(self, path: str) -> str:
+        history = self._history.get(path)
+        if not history:
+            raise EditorError(f"No edit history found for {path}.")
+        previous = history.pop()
+        if previous is None:
+            self._shell(f"rm -f -- {shlex.quote(path)}")
+            return f"Last edit to {path} undone successfully: the file made by `create` was removed."
+        self.sandbox.write_file(path, previous)
+        return (
+            f"Last edit to {path} undone successfully. Here's the result of running `cat -n` on {path}:\n"
+            + edit_text.clip(edit_text.numbered(previous))
+            + "\n"
+        )
+
+    def _read(self, path: str) -> str:
+        try:
+            return self.sandbox.read_file(path)
+        except UnicodeDecodeError:
+            raise EditorError(f"The file {path} is not UTF-8 text; inspect it with bash instead.") from None
+
+    def _kind(self, path: str) -> str:
+        """'dir', 'file', 'other' or 'none', asked of the sandbox in one command."""
+        q = shlex.quote(path)
+        output = self._shell(
+            f"if [ -d {q} ]; then echo dir; elif [ -f {q} ]; then echo file; "
+            f"elif [ -e {q} ]; then echo other; else echo none; fi"
+        )
+        lines = output.strip().splitlines()
+        answer = lines[-1].strip() if lines else ""
+        if answer not in ("dir", "file", "other", "none"):
+            raise SandboxError(f"could not tell what {path} is; the shell answered {output[-200:]!r}")
+        return answer
+
+    def _listing(self, path: str) -> str:
+        """Non-hidden files and folders up to two levels below ``path``, sorted."""
+        q = shlex.quote(path.rstrip("/") or "/")
+        return self._shell(
+            f"{{ echo {q}; find {q} -mindepth 1 -maxdepth 2 -name '.*' -prune -o -print | LC_ALL=C sort; }}"
+        )
+
+    def _shell(self, command: str) -> str:
+        observation = self.sandbox.run(command, timeout=PROBE_TIMEOUT)
+        if observation.timed_out:
+            raise SandboxError(f"`{command[:80]}` timed out after {PROBE_TIMEOUT:.0f}s")
+        return observation.output

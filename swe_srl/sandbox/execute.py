@@ -1,0 +1,97 @@
+"""Run an agent's Action in a sandbox and give back the observation text the agent reads.
+
+bash output carries notes on a non-zero exit code, a timeout and a cut, so the agent sees what
+happened; editor mistakes come back as text and the episode goes on. A SandboxError from bash
+or submit is not turned into text: a broken sandbox is the runner's problem, not the agent's.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from swe_srl.actions import BASH, EDITOR, SUBMIT, Action
+from swe_srl.errors import ActionParseError
+from swe_srl.sandbox.base import Observation, Sandbox
+from swe_srl.sandbox.editor import Editor
+
+NO_OUTPUT = "Your command ran successfully and did not produce any output."
+
+
+def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None) -> str:
+    """The text an agent sees for one bash command's Observation.
+
+    The shell session already writes notes for a timeout and a cut into the output; they are
+    added here only where a backend did not, so the agent reads each fact once.
+    """
+    text = observation.output
+    notes = []
+    if observation.truncated and "omitted" not in text:
+        cap = f" of {output_cap} bytes" if output_cap else ""
+        notes.append(f"[Output truncated: the command printed more than the cap{cap}.]")
+    if observation.timed_out and "timed out" not in text[-500:]:
+        limit = f" after {timeout:g} seconds" if timeout else ""
+        notes.append(f"[The command timed out{limit} and was killed with every process it started.]")
+    if observation.exit_code not in (0, None) and not observation.timed_out:
+        notes.append(f"[The command exited with code {observation.exit_code}.]")
+    if not text.strip() and not notes:
+        return NO_OUTPUT
+    if notes:
+        text = text + ("" if not text or text.endswith("\n") else "\n") + "\n".join(notes)
+    return text
+
+
+class ToolRunner:
+    """Executes Actions in one sandbox, holding the editor's undo history for it."""
+
+    def __init__(self, sandbox: Sandbox, history: dict[str, list[str | None]] | None = None) -> None:
+        self.sandbox = sandbox
+        self.editor = Editor(sandbox, history)
+
+    def __call__(self, action: Action) -> str:
+        return self.execute(action)
+
+    def execute(self, action: Action) -> str:
+        """The observation string for ``action``."""
+        if action.tool == BASH:
+            limits = getattr(self.sandbox, "limits", None)
+            observation = self.sandbox.run(action.get("command") or "")
+            return bash_observation(
+                observation, getattr(limits, "timeout", None), getattr(limits, "output_cap", None)
+            )
+        if action.tool == EDITOR:
+            return self.editor.run(
+                action.get("command") or "",
+                action.get("path") or "",
+                file_text=action.get("file_text"),
+                old_str=action.get("old_str"),
+                new_str=action.get("new_str"),
+                insert_line=action.get("insert_line"),
+                view_range=action.get("view_range"),
+            )
+        if action.tool == SUBMIT:
+            return self.sandbox.diff()  # verbatim, empty when nothing changed: callers use it as the patch
+        raise ActionParseError(f"no tool named '{action.tool}' can be executed")
+
+    def reset(self) -> None:
+        """Reset the sandbox to its base commit and forget the editor's history with it."""
+        self.sandbox.reset()
+        self.editor.clear_history()
+
+
+# Undo history per live sandbox, so execute() keeps it without the caller holding state. Only
+# the history is stored (a runner would hold the sandbox and keep its weak key alive forever).
+_HISTORIES: "weakref.WeakKeyDictionary[Sandbox, dict[str, list[str | None]]]" = weakref.WeakKeyDictionary()
+
+
+def runner_for(sandbox: Sandbox) -> ToolRunner:
+    """A ToolRunner for ``sandbox`` sharing the editor history of every earlier call."""
+    try:
+        history = _HISTORIES.setdefault(sandbox, {})
+    except TypeError:  # not hashable or not weak-referenceable: no shared history
+        history = {}
+    return ToolRunner(sandbox, history)
+
+
+def execute(sandbox: Sandbox, action: Action) -> str:
+    """The observation string for ``action`` run in ``sandbox``."""
+    return runner_for(sandbox).execute(action)

@@ -1,0 +1,205 @@
+"""LocalSandbox: a task's repository at /testbed under bubblewrap, for machines with no Docker engine.
+
+A throwaway copy of the repo (local_workspace.py) is bound at /testbed in a bwrap container
+(local_container.py): new namespaces, the host read-only with /root, /home, /run, /tmp and the
+swe-srl checkout hidden, no network unless the limits allow it. Inside, the agent is uid 1000
+("agent"); outside, that uid is a host uid picked for this sandbox when we are root, so the
+agent cannot read what host root owns and RLIMIT_NPROC counts only this sandbox's processes.
+Pids, memory and CPU are capped by a cgroup where we may make one, else by rlimits. The
+persistent session is shell.py's, over nsenter'd shells; git runs inside as the agent, never as
+host root on the agent's files.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import posixpath
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from swe_srl.errors import SandboxError
+from swe_srl.sandbox.base import Observation, SandboxLimits
+from swe_srl.sandbox.local_container import AGENT_UID, PATH, TESTBED, BwrapContainer
+from swe_srl.sandbox.local_workspace import Workspace
+from swe_srl.sandbox.shell import Shell, ShellSession
+from swe_srl.sandbox.transport import PipeTransport
+from swe_srl.tasks.task import Task
+
+log = logging.getLogger(__name__)
+
+SHELL = ["bash", "--norc", "--noprofile"]
+
+_live: dict[int, "LocalSandbox"] = {}
+_live_lock = threading.Lock()
+
+
+def _close_all() -> None:
+    with _live_lock:
+        sandboxes = list(_live.values())
+    for sandbox in sandboxes:
+        try:
+            sandbox.close()
+        except Exception as err:  # at exit, keep closing the others
+            log.warning("could not remove local sandbox %s: %s", sandbox.workspace.root, err)
+
+
+atexit.register(_close_all)
+
+
+class LocalSandbox:
+    """A task's repository at /testbed under bubblewrap; see the module docstring."""
+
+    def __init__(self, task: Task, limits: SandboxLimits, workspace: Workspace, hide: Sequence[Path] = ()) -> None:
+        self.task = task
+        self.limits = limits
+        self.workspace = workspace
+        self.container = BwrapContainer(workspace, limits, hide)
+        self.closed = False
+        self.agent: ShellSession | None = None
+        self._lock = threading.Lock()  # the session spawns spare shells from a thread
+        self._env = {"PATH": PATH, "LANG": "C.UTF-8", "HOME": f"/home/{limits.user}", "USER": limits.user,
+                     "LOGNAME": limits.user, "PAGER": "cat", "GIT_PAGER": "cat", "MANPAGER": "cat", "TERM": "dumb"}
+
+    @classmethod
+    def start(cls, task: Task, limits: SandboxLimits = SandboxLimits(), repo_dir: Path | None = None,
+              *, hide: Sequence[Path] = ()) -> "LocalSandbox":
+        """Copy the task's repo (``repo_dir``, else a bundled task's) and start its sandbox.
+
+        ``hide``: more host folders to cover with an empty tmpfs inside (data the agent must not see).
+        """
+        for tool in ("bwrap", "nsenter", "setpriv", "prlimit"):
+            if shutil.which(tool) is None:
+                raise SandboxError(f"the local sandbox needs `{tool}`: apt-get install bubblewrap util-linux")
+        Workspace.reap_leftovers()
+        workspace = Workspace.create(task, limits.user, AGENT_UID, repo_dir)
+        sandbox = cls(task, limits, workspace, hide)
+        with _live_lock:
+            _live[id(sandbox)] = sandbox
+        try:
+            try:
+                sandbox.container.start()
+            except SandboxError as err:
+                raise SandboxError(f"task {task.instance_id}: {err}") from None
+            sandbox.agent = ShellSession(sandbox._spawn_shell, output_cap=limits.output_cap, kill=sandbox._kill,
+                                         state_dir="/tmp")
+        except BaseException:
+            sandbox.close()
+            raise
+        log.info("local sandbox %s started for %s", workspace.root, task.instance_id)
+        return sandbox
+
+    def _revive(self) -> None:
+        """Start the container again if it has ended (its pid 1 was OOM-killed, say); /testbed is kept."""
+        with self._lock:
+            self._check_open()
+            if not self.container.alive():
+                log.warning("the sandbox for %s had ended; starting it again", self.task.instance_id)
+                self.container.stop()
+                self.container.start()
+
+    def _spawn_shell(self) -> PipeTransport:
+        self._revive()
+        return PipeTransport(self.container.enter(SHELL), env=self._env)
+
+    def _kill(self, keep: Sequence[Shell]) -> None:
+        """SIGKILL every process in the sandbox but its pid 1 and the `keep` shells."""
+        self.container.sweep({shell.pid for shell in keep if shell.pid})
+
+    def _exec(self, script: str, *args: str, data: bytes | None = None, what: str, timeout: float = 300) -> bytes:
+        """Run `sh -c script` as the agent in /testbed, outside the agent's session."""
+        self._revive()
+        try:
+            done = subprocess.run(self.container.enter(["sh", "-c", script, "sh", *args]), input=data,
+                                  capture_output=True, env=self._env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise SandboxError(f"{what} timed out after {timeout:g}s in the sandbox for {self.task.instance_id}") from None
+        if done.returncode != 0:
+            why = done.stderr.decode(errors="replace").strip()[-500:] or f"exit code {done.returncode}"
+            raise SandboxError(f"{what} failed in the sandbox for {self.task.instance_id}: {why}")
+        return done.stdout
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise SandboxError(f"the local sandbox for {self.task.instance_id} is closed")
+
+    # -- the Sandbox Protocol ---------------------------------------------------------------
+    def run(self, command: str, timeout: float | None = None) -> Observation:
+        """Run one shell command in the persistent session as the agent user."""
+        self._check_open()
+        assert self.agent is not None
+        limit = self.limits.timeout if timeout is None else timeout
+        try:
+            obs = self.agent.run(command, limit)
+        except OSError:
+            # The shell and the spare the session swapped in were both gone (the agent killed
+            # every process it could); the command was never sent, and the session has started
+            # a new spare by now, so one retry runs it.
+            log.warning("the sandbox shells for %s were gone; retrying the command once", self.task.instance_id)
+            obs = self.agent.run(command, limit)
+        if obs.exit_code == 137 and not obs.timed_out:  # SIGKILL from inside: the OOM killer, mostly
+            note = f"[the command was killed (SIGKILL); it may have run out of memory: the sandbox has {self.limits.memory}]\n"
+            sep = "" if not obs.output or obs.output.endswith("\n") else "\n"
+            obs = Observation(obs.output + sep + note, obs.exit_code, obs.timed_out, obs.truncated, obs.duration)
+        return obs
+
+    def read_bytes(self, path: str) -> bytes:
+        """The bytes of a file (absolute, or relative to /testbed), read as the agent."""
+        target = _abspath(path)
+        script = 'if [ ! -e "$1" ]; then echo "no such file" >&2; exit 2; fi; ' \
+                 'if [ ! -f "$1" ]; then echo "not a regular file" >&2; exit 2; fi; exec cat -- "$1"'
+        return self._exec(script, target, what=f"reading {target}")
+
+    def read_file(self, path: str) -> str:
+        """The text of a file; raises UnicodeDecodeError when it is not UTF-8 (editors report it)."""
+        return self.read_bytes(path).decode("utf-8")
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Create or overwrite a file as the agent, making its folders; an existing file keeps its mode."""
+        target = _abspath(path)
+        self._exec('mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', target, data=data, what=f"writing {target}")
+
+    def write_file(self, path: str, content: str) -> None:
+        """Create or overwrite a file with UTF-8 text, making its folders."""
+        self.write_bytes(path, content.encode("utf-8", "surrogateescape"))
+
+    def diff(self) -> str:
+        """`git diff` against base_commit of the working tree, new untracked files included."""
+        script = ('tmp=$(mktemp) && cp .git/index "$tmp" && GIT_INDEX_FILE="$tmp" git add -A '
+                  '&& GIT_INDEX_FILE="$tmp" git -c core.quotepath=off diff --cached "$1"; rc=$?; rm -f "$tmp"; exit $rc')
+        return self._exec(script, self.task.base_commit, what="git diff").decode("utf-8", "surrogateescape")
+
+    def reset(self) -> None:
+        """Back to base_commit: every agent process killed, the tree restored, a fresh shell."""
+        self._check_open()
+        assert self.agent is not None
+        self.agent.fresh()
+        self._exec('git reset -q --hard "$1" && git clean -fdq', self.task.base_commit, what="reset")
+
+    def close(self) -> None:
+        """Kill every process of the sandbox and remove its files and cgroups (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        with _live_lock:
+            _live.pop(id(self), None)
+        with self._lock:  # no spare shell may revive the container after this
+            self.container.stop()
+        if self.agent is not None:
+            self.agent.close()
+        self.container.remove()
+        self.workspace.remove()
+        log.info("local sandbox %s removed", self.workspace.root)
+
+    def __enter__(self) -> "LocalSandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _abspath(path: str) -> str:
+    return posixpath.normpath(posixpath.join(TESTBED, path))

@@ -1,0 +1,157 @@
+"""The host folder behind one local sandbox: the repo copy, the agent's home, passwd, and metadata.
+
+Everything a local sandbox leaves on the host lives under one folder named swe-srl-local-* in
+the temp directory, with a meta.json naming its owner process, host uid and cgroups, so that
+leftovers of an owner that died (SIGKILL, a crash) are reaped at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from swe_srl.errors import SandboxError
+from swe_srl.sandbox import local_limits, owners
+from swe_srl.tasks.task import Task
+
+log = logging.getLogger(__name__)
+
+PREFIX = "swe-srl-local-"
+GITCONFIG = "[user]\n\tname = agent\n\temail = agent@swe-srl.invalid\n"
+EXCLUDES = ("__pycache__/", "*.py[co]", ".pytest_cache/")  # never part of a patch, as in the docker image
+_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
+CHECKOUT = Path(__file__).resolve().parents[2]  # the swe-srl checkout (gold patches, expert traces)
+
+
+@dataclass
+class Workspace:
+    """The host side of a local sandbox."""
+
+    root: Path
+    host_uid: int | None  # the host uid the agent runs as; None when we are not root (then: ours)
+
+    @property
+    def testbed(self) -> Path:
+        return self.root / "testbed"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def passwd(self) -> Path:
+        return self.root / "passwd"
+
+    @property
+    def group(self) -> Path:
+        return self.root / "group"
+
+    @classmethod
+    def create(cls, task: Task, user: str, agent_uid: int, repo_dir: Path | None) -> "Workspace":
+        """Copy the repo (``repo_dir``, else the bundled task's base) to a fresh folder at base_commit."""
+        root = Path(tempfile.mkdtemp(prefix=PREFIX))
+        root.chmod(0o711)  # the sandbox's host uid must reach the folders bwrap binds
+        workspace = cls(root, local_limits.pick_uid() if os.geteuid() == 0 else None)
+        try:
+            workspace.save_meta()
+            workspace._fill(task, user, agent_uid, repo_dir)
+        except BaseException:
+            workspace.remove()
+            raise
+        return workspace
+
+    def _fill(self, task: Task, user: str, agent_uid: int, repo_dir: Path | None) -> None:
+        if repo_dir is not None:
+            if not (Path(repo_dir) / ".git").exists():
+                raise SandboxError(f"task {task.instance_id}: {repo_dir} is not a git repository")
+            shutil.copytree(repo_dir, self.testbed, symlinks=True)
+        else:
+            from swe_srl.tasks.bundled import bundled_task_dir, materialize_repo
+
+            task_dir = bundled_task_dir(task.instance_id)
+            if task_dir is None:
+                raise SandboxError(f"task {task.instance_id}: not a bundled task; give the local sandbox its "
+                                   "repository with repo_dir=")
+            materialize_repo(task_dir, self.testbed)
+        self._checkout_base(task)
+        exclude = self.testbed / ".git" / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a") as handle:
+            handle.write("\n" + "\n".join(EXCLUDES) + "\n")
+        self.home.mkdir()
+        (self.home / ".gitconfig").write_text(GITCONFIG)
+        self.passwd.write_text(_with_entry(Path("/etc/passwd"), user, agent_uid,
+                                           f"{user}:x:{agent_uid}:{agent_uid}::/home/{user}:/bin/bash"))
+        self.group.write_text(_with_entry(Path("/etc/group"), user, agent_uid, f"{user}:x:{agent_uid}:"))
+        if self.host_uid is not None:
+            for path in (self.testbed, self.home):
+                _chown_tree(path, self.host_uid)
+
+    def _checkout_base(self, task: Task) -> None:
+        """Put the copy at base_commit (it is ours and trusted: the agent has not touched it yet)."""
+        head = self._git("rev-parse", "HEAD").strip()
+        if head == task.base_commit:
+            return
+        try:
+            self._git("reset", "-q", "--hard", task.base_commit)
+        except SandboxError:
+            raise SandboxError(f"task {task.instance_id}: the repository has no commit {task.base_commit} "
+                               f"(its HEAD is {head})") from None
+
+    def _git(self, *args: str) -> str:
+        done = subprocess.run(["git", "-c", "safe.directory=*", *args], cwd=self.testbed, capture_output=True,
+                              text=True, env={**os.environ, **_GIT_ENV})
+        if done.returncode != 0:
+            raise SandboxError(f"git {args[0]} in {self.testbed} failed: {done.stderr.strip()[-300:]}")
+        return done.stdout
+
+    def default_hidden(self) -> list[Path]:
+        """Host folders the agent must not read: the swe-srl checkout, with its gold patches."""
+        return [CHECKOUT] if (CHECKOUT / "pyproject.toml").exists() or (CHECKOUT / "environments").is_dir() else []
+
+    def save_meta(self, cgroups: list[str] | None = None) -> None:
+        meta = {"owner": owners.owner_id(), "host_uid": self.host_uid, "cgroups": cgroups or []}
+        (self.root / "meta.json").write_text(json.dumps(meta))
+
+    def remove(self) -> None:
+        """Delete the folder (rmtree does not follow the agent's symbolic links)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @classmethod
+    def reap_leftovers(cls) -> None:
+        """Kill and remove what sandboxes of owners that died left behind."""
+        for folder in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+            try:
+                meta = json.loads((folder / "meta.json").read_text())
+            except (OSError, ValueError):
+                continue
+            if owners.owner_alive(meta.get("owner", "")):
+                continue
+            log.info("reaping the leftover local sandbox %s", folder)
+            if meta.get("host_uid") is not None:
+                local_limits.kill_uid(int(meta["host_uid"]))
+            local_limits.CgroupSet({str(i): Path(p) for i, p in enumerate(meta.get("cgroups", []))}).remove(wait=1.0)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_entry(path: Path, name: str, uid: int, entry: str) -> str:
+    """The host's passwd or group file with `entry` in place of any line for that name or id."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        lines = []
+    kept = [line for line in lines if line.split(":")[0] != name and line.split(":")[2:3] != [str(uid)]]
+    return "\n".join([*kept, entry]) + "\n"
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    os.lchown(root, uid, uid)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.lchown(os.path.join(folder, name), uid, uid)

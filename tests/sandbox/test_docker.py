@@ -1,0 +1,136 @@
+"""Docker-only behaviour: images, labels, clean-up on every way out, and reaping leftovers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from swe_srl.errors import SandboxError
+from swe_srl.sandbox import images, owners
+from swe_srl.sandbox.base import SandboxLimits
+from swe_srl.tasks.task import Task
+
+pytestmark = pytest.mark.docker
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_base_tag_follows_the_recipe():
+    tag = images.base_tag()
+    assert tag.startswith("swe-srl-base:") and len(tag.split(":")[1]) == 12
+    assert images.base_tag(dict(images.BASE_RECIPE)) == tag
+    changed = {**images.BASE_RECIPE, "include": [*images.BASE_RECIPE["include"], "curl"]}
+    assert images.base_tag(changed) != tag
+
+
+def test_base_image_is_reused_and_has_the_agent(docker_client, tiny_image):
+    start = time.monotonic()
+    tag = images.ensure_base_image(docker_client)
+    assert time.monotonic() - start < 2  # found by its tag, not rebuilt
+    out = docker_client.containers.run(tag, ["sh", "-c", "id agent; git --version; python3 -m pytest --version"],
+                                       remove=True, network_mode="none").decode()
+    assert "uid=1000(agent)" in out and "git version" in out
+    image = docker_client.images.get(tiny_image)
+    assert image.labels[images.LABEL_BASE] == tag
+
+
+def test_a_missing_image_that_cannot_be_pulled_is_a_clear_error(docker_client):
+    task = Task(instance_id="nope__nope-1", repo="nope/nope", base_commit="0" * 40, problem_statement="x",
+                patch="", image="localhost:1/swe-srl-no-such-image:latest")
+    with pytest.raises(SandboxError, match="nope__nope-1.*could not be pulled.*docker load"):
+        images.ensure_task_image(task, docker_client)
+    no_image = Task(instance_id="nope__nope-2", repo="nope/nope", base_commit="0" * 40, problem_statement="x",
+                    patch="")
+    with pytest.raises(SandboxError, match="no 'image' field"):
+        images.ensure_task_image(no_image, docker_client)
+
+
+def test_container_is_labelled_limited_and_removed(make_sandbox, docker_client):
+    limits = SandboxLimits(timeout=10, memory="300m", cpus=0.5, pids=50)
+    sandbox = make_sandbox("docker", limits)
+    attrs = docker_client.api.inspect_container(sandbox.container.id)
+    labels, host = attrs["Config"]["Labels"], attrs["HostConfig"]
+    assert labels["swe-srl"] == "1" and labels[owners.OWNER_LABEL] == owners.owner_id()
+    assert host["NetworkMode"] == "none" and host["Memory"] == 300 << 20 and host["MemorySwap"] == 300 << 20
+    assert host["NanoCpus"] == 500_000_000 and host["PidsLimit"] == 50
+    sandbox.close()
+    assert not docker_client.containers.list(all=True, filters={"id": sandbox.container.id})
+
+
+def test_the_shell_is_fast_and_reset_needs_no_new_container(make_sandbox):
+    sandbox = make_sandbox("docker")
+    container_id = sandbox.container.id
+    sandbox.run("true")
+    start = time.monotonic()
+    for _ in range(50):
+        sandbox.run("true")
+    assert (time.monotonic() - start) / 50 < 0.02  # a `docker exec` costs ~70 ms here
+    sandbox.reset()
+    assert sandbox.container.id == container_id and sandbox.run("pwd").output == "/testbed\n"
+
+
+_CHILD = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from swe_srl.sandbox.docker import DockerSandbox
+    from swe_srl.tasks.task import Task
+    task = Task(instance_id="test__tiny-1", repo="test/tiny", base_commit={sha!r}, problem_statement="x",
+                patch="", image={image!r})
+    box = DockerSandbox.start(task)
+    print(box.container.id, flush=True)
+    {tail}
+""")
+
+
+def _child(tiny_task: Task, tail: str) -> subprocess.Popen[str]:
+    code = _CHILD.format(root=str(REPO_ROOT), sha=tiny_task.base_commit, image=tiny_task.image, tail=tail)
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _exists(client, container_id: str) -> bool:
+    return bool(client.containers.list(all=True, filters={"id": container_id}))
+
+
+@pytest.mark.parametrize("how", ["exit", "ctrl-c"])
+def test_containers_are_removed_when_the_owner_exits(docker_client, tiny_image, tiny_task, how):
+    child = _child(tiny_task, "time.sleep(60)" if how == "ctrl-c" else "")
+    container_id = child.stdout.readline().strip()  # type: ignore[union-attr]
+    assert container_id, child.stderr.read()  # type: ignore[union-attr]
+    if how == "ctrl-c":
+        child.send_signal(signal.SIGINT)
+    child.wait(timeout=60)
+    assert not _exists(docker_client, container_id)
+
+
+def test_leftovers_of_a_killed_owner_are_reaped_at_the_next_start(docker_client, tiny_image, tiny_task, make_sandbox):
+    child = _child(tiny_task, "time.sleep(60)")
+    container_id = child.stdout.readline().strip()  # type: ignore[union-attr]
+    assert container_id
+    os.kill(child.pid, signal.SIGKILL)  # no atexit, no clean-up
+    child.wait(timeout=30)
+    assert _exists(docker_client, container_id)
+    make_sandbox("docker")
+    assert not _exists(docker_client, container_id)
+
+
+def test_a_bundled_task_runs_at_its_base_commit(docker_client, make_sandbox):
+    bundled = pytest.importorskip("swe_srl.tasks.bundled")
+    tasks = bundled.bundled_tasks()
+    if not tasks:
+        pytest.skip("no bundled tasks in environments/")
+    task = tasks[0]
+    from swe_srl.sandbox.docker import DockerSandbox
+
+    with DockerSandbox.start(task, SandboxLimits(timeout=60), docker_client) as sandbox:
+        assert sandbox.run("git rev-parse HEAD; stat -c %U .").output == f"{task.base_commit}\nagent\n"
+        assert sandbox.diff() == ""
+        if task.pass_to_pass:
+            obs = sandbox.run(f"python3 -m pytest -q -p no:cacheprovider '{task.pass_to_pass[0]}'")
+            assert obs.exit_code == 0 and "passed" in obs.output, obs.output
+    assert not _exists(docker_client, sandbox.container.id)
