@@ -1,0 +1,76 @@
+"""Step-wise examples for training: loading them, and a resumable, reshuffling prompt stream."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from swe_srl.config import DataConfig
+from swe_srl.errors import ConfigError, DataError
+
+
+def load_examples(config: DataConfig) -> Any:
+    """The step-wise dataset as a ``datasets.Dataset`` (save_to_disk folder, JSONL or parquet)."""
+    import datasets
+
+    path = Path(config.path)
+    if not config.path or not path.exists():
+        raise ConfigError(f"data.path '{config.path}' does not exist; build one with `swe-srl data build`")
+    if path.is_dir() and (path / "dataset").is_dir():  # the folder `swe-srl data build --out` wrote
+        path = path / "dataset"
+    if path.is_dir():
+        loaded = datasets.load_from_disk(str(path))
+        if isinstance(loaded, datasets.DatasetDict):
+            if config.split not in loaded:
+                raise ConfigError(f"{path}: no split '{config.split}' (has {', '.join(loaded)})")
+            loaded = loaded[config.split]
+    elif path.suffix in (".jsonl", ".json"):
+        loaded = datasets.load_dataset("json", data_files=str(path), split="train")
+    elif path.suffix == ".parquet":
+        loaded = datasets.load_dataset("parquet", data_files=str(path), split="train")
+    else:
+        raise ConfigError(f"{path}: expected a dataset folder, .jsonl or .parquet")
+    for column in (config.prompt_column, config.target_column):
+        if column not in loaded.column_names:
+            raise DataError(f"missing column (has {', '.join(loaded.column_names)})", source=str(path), field=column)
+    if len(loaded) == 0:
+        raise DataError("the dataset is empty", source=str(path))
+    return loaded
+
+
+@dataclass
+class PromptStream:
+    """Example indices in a per-epoch shuffled order; ``state()`` / ``load_state()`` resume it exactly."""
+
+    size: int
+    seed: int = 0
+    shuffle: bool = True
+    epoch: int = 0
+    position: int = 0
+
+    def _order(self) -> list[int]:
+        order = list(range(self.size))
+        if self.shuffle:
+            random.Random(self.seed * 1_000_003 + self.epoch).shuffle(order)
+        return order
+
+    def take(self, k: int) -> list[int]:
+        """The next ``k`` indices, rolling into a freshly shuffled epoch when one ends."""
+        out: list[int] = []
+        order = self._order()
+        while len(out) < k:
+            if self.position >= self.size:
+                self.epoch += 1
+                self.position = 0
+                order = self._order()
+            out.append(order[self.position])
+            self.position += 1
+        return out
+
+    def state(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load_state(self, state: dict[str, int]) -> None:
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])

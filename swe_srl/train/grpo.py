@@ -1,0 +1,269 @@
+"""The SRL recipe: GRPO with dynamic sampling on step-wise examples, read top to bottom.
+
+    swe-srl train srl --config tiny-cpu run.steps=20
+
+Per step: draw prompts, sample G completions each, score every completion against the expert's
+action (swe_srl.reward), drop groups with no reward spread and draw more (dynamic sampling),
+standardise rewards within groups, then take ``updates_per_step`` optimizer steps on the clipped
+token-level objective (swe_srl.train.loss). Metrics go to metrics.jsonl and TensorBoard;
+checkpoints resume exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from swe_srl.config import TrainConfig, load_config  # noqa: F401  (re-exported for the CLI)
+from swe_srl.errors import ConfigError
+from swe_srl.reward import score_completion
+from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from swe_srl.train.data import PromptStream, load_examples
+from swe_srl.train.groups import fill_batch, group_advantages
+from swe_srl.train.loss import policy_loss, token_logprobs
+from swe_srl.train.metrics import MetricsLog
+from swe_srl.train.policy import load_policy, pick_device, reference_policy
+from swe_srl.train.rollout import Completion, GenerationBackend, Sampling
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One prompt's G completions and their scores."""
+
+    example: int  # index in the dataset
+    prompt_ids: tuple[int, ...]
+    completions: tuple[Completion, ...]
+    rewards: tuple[float, ...]
+    format_ok: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    output_dir: Path
+    steps: int  # the last step completed
+    final_model: Path  # loadable with from_pretrained (adapters under LoRA)
+    history: list[dict[str, Any]] = field(default_factory=list)  # this process's metrics records
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def make_backend(config: TrainConfig, model: Any, tokenizer: Any) -> GenerationBackend:
+    if config.rollout.backend == "transformers":
+        from swe_srl.train.generate_hf import TransformersBackend
+
+        return TransformersBackend(model, tokenizer, batch_size=config.rollout.generation_batch_size)
+    if config.rollout.backend == "vllm":
+        from swe_srl.train.generate_vllm import VllmBackend
+
+        return VllmBackend(config.model.path, tokenizer, lora_rank=config.lora.r if config.lora.enabled else 0,
+                           dtype=config.model.dtype, gpu_memory_utilization=config.rollout.vllm_gpu_memory_utilization,
+                           max_model_len=config.rollout.vllm_max_model_len, seed=config.run.seed)
+    raise ConfigError(f"rollout.backend '{config.rollout.backend}' is not one of transformers, vllm")
+
+
+def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
+    total = max(1, config.run.steps * config.grpo.updates_per_step)
+    warmup, kind = config.optim.warmup_steps, config.optim.schedule
+    if kind not in ("constant", "cosine"):
+        raise ConfigError(f"optim.schedule '{kind}' is not one of constant, cosine")
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if kind == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def sequence_logprobs(model: Any, groups: list[Group], rows: list[tuple[int, int]], device: torch.device,
+                      pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token log-probs [B, T] of the completion tokens of (group, sample) ``rows``, and their mask."""
+    sequences = [list(groups[g].prompt_ids) + list(groups[g].completions[s].token_ids) for g, s in rows]
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    completion = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, ((g, _), seq) in enumerate(zip(rows, sequences)):
+        ids[i, : len(seq)] = torch.tensor(seq)
+        attention[i, : len(seq)] = 1
+        completion[i, len(groups[g].prompt_ids) : len(seq)] = 1
+    ids, attention = ids.to(device), attention.to(device)
+    logits = model(input_ids=ids, attention_mask=attention, use_cache=False).logits
+    # Position t predicts token t+1.
+    return token_logprobs(logits[:, :-1], ids[:, 1:]), completion[:, 1:].to(device)
+
+
+def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
+    """Train with SRL as ``config`` says; returns where the outputs are. ``on_step`` sees each record."""
+    out = Path(config.run.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    if config.run.distributed != "none":
+        raise ConfigError("run.distributed=fsdp is not wired into this recipe yet; use LoRA on one GPU")
+    seed_everything(config.run.seed)
+    device = pick_device(config.run.device)
+    g = config.grpo
+
+    # --- model, reference, data, rollouts, optimizer
+    tokenizer, model = load_policy(config, device)
+    reference = reference_policy(config, model, needed=g.kl_beta != 0.0 or g.log_kl)
+    dataset = load_examples(config.data)
+    backend = make_backend(config, model, tokenizer)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=(config.optim.beta1, config.optim.beta2),
+                                  weight_decay=config.optim.weight_decay)
+    scheduler = make_scheduler(config, optimizer)
+    stream = PromptStream(len(dataset), seed=config.run.seed, shuffle=config.data.shuffle)
+    sampling = Sampling(config.rollout.temperature, config.rollout.top_p, config.rollout.max_new_tokens)
+    prefix = config.rollout.response_prefix
+    pad_id = tokenizer.pad_token_id
+
+    start = 0
+    checkpoints = list_checkpoints(out) if config.run.resume else []
+    if checkpoints:
+        state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler)
+        stream.load_state(state["data"])
+        start = int(state["step"])
+        backend.sync_weights(model)
+        log.info("resumed from %s at step %d", checkpoints[-1], start)
+    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start)
+
+    def prompt_ids(index: int) -> tuple[int, ...]:
+        row = dataset[index]
+        text = tokenizer.apply_chat_template(row[config.data.prompt_column], tokenize=False, add_generation_prompt=True)
+        return tuple(tokenizer(text + prefix, add_special_tokens=False)["input_ids"])
+
+    sampled_groups: list[Group] = []  # every group sampled this step, kept or not (for metrics)
+    generated_tokens = 0
+
+    def sample_groups(k: int) -> list[Group]:
+        nonlocal generated_tokens
+        indices = stream.take(k)
+        prompts = [prompt_ids(i) for i in indices]
+        outputs = backend.generate(prompts, config.rollout.num_generations, sampling)
+        groups = []
+        for index, prompt, completions in zip(indices, prompts, outputs):
+            target = dataset[index][config.data.target_column]
+            scores = [score_completion(prefix + c.text, target) for c in completions]
+            generated_tokens += sum(len(c.token_ids) for c in completions)
+            groups.append(Group(index, prompt, tuple(completions), tuple(s.reward for s in scores),
+                                tuple(s.format_ok for s in scores)))
+        sampled_groups.extend(groups)
+        return groups
+
+    history: list[dict[str, Any]] = []
+    for step in range(start + 1, config.run.steps + 1):
+        started = time.perf_counter()
+        sampled_groups.clear()
+        generated_tokens = 0
+
+        # --- rollouts and rewards, with dynamic sampling
+        groups, fill = fill_batch(sample_groups, lambda grp: grp.rewards, g.prompts_per_step,
+                                  epsilon=g.std_epsilon, enabled=g.dynamic_sampling, max_rounds=g.max_sampling_rounds)
+        rollout_seconds = time.perf_counter() - started
+
+        # --- advantages: rewards standardised within each group
+        rows = [(gi, si) for gi, grp in enumerate(groups) for si in range(len(grp.completions))]
+        advantages = torch.tensor([group_advantages(grp.rewards, g.advantage_eps)[si] for gi, grp in enumerate(groups)
+                                   for si in range(len(grp.completions))], dtype=torch.float32)
+
+        # --- log-probs of the sampling policy (and the reference) before any update
+        model.train()
+        old_logp, ref_logp, masks = [], [], []
+        micro = [rows[i : i + g.micro_batch_size] for i in range(0, len(rows), g.micro_batch_size)]
+        with torch.no_grad():
+            for chunk in micro:
+                logp, mask = sequence_logprobs(model, groups, chunk, device, pad_id)
+                old_logp.append(logp)
+                masks.append(mask)
+                with reference() as ref_model:
+                    if ref_model is not None:
+                        ref_logp.append(sequence_logprobs(ref_model, groups, chunk, device, pad_id)[0])
+
+        # --- policy updates: the batch is split into updates_per_step optimizer steps
+        losses, kls, clips = [], [], []
+        per_update = math.ceil(len(micro) / g.updates_per_step) if micro else 0
+        for u in range(g.updates_per_step if micro else 0):
+            part = list(range(u * per_update, min(len(micro), (u + 1) * per_update)))
+            if not part:
+                continue
+            tokens = int(sum(masks[m].sum().item() for m in part))
+            optimizer.zero_grad(set_to_none=True)
+            for m in part:
+                offset = m * g.micro_batch_size
+                logp, mask = sequence_logprobs(model, groups, micro[m], device, pad_id)
+                adv = advantages[offset : offset + len(micro[m])].to(device)
+                loss, parts = policy_loss(logp, old_logp[m], adv, mask, clip_low=g.clip_low, clip_high=g.clip_high,
+                                          ref_logp=ref_logp[m] if ref_logp else None, beta=g.kl_beta,
+                                          num_tokens=tokens)
+                loss.backward()
+                losses.append(loss.item())
+                kls.append(parts.kl)
+                clips.append(parts.clip_fraction)
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, config.optim.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+        backend.sync_weights(model)
+
+        # --- metrics over every sampled completion (kept or dropped): the policy's real behaviour
+        rewards = [r for grp in sampled_groups for r in grp.rewards]
+        formats = [ok for grp in sampled_groups for ok in grp.format_ok]
+        lengths = [len(c.token_ids) for grp in sampled_groups for c in grp.completions]
+        mean = sum(rewards) / len(rewards)
+        elapsed = time.perf_counter() - started
+        record = {
+            "step": step,
+            "reward_mean": mean,
+            "reward_std": math.sqrt(sum((r - mean) ** 2 for r in rewards) / len(rewards)),
+            "format_failure_rate": 1.0 - sum(formats) / len(formats),
+            "fraction_dropped": fill.fraction_dropped,
+            "groups_kept": len(groups),
+            "sampling_rounds": fill.rounds,
+            "loss": sum(losses) if losses else 0.0,
+            "exact_match_rate": sum(r == 1.0 for r in rewards) / len(rewards),
+            "kl": sum(kls) / len(kls) if kls and ref_logp else None,
+            "clip_fraction": sum(clips) / len(clips) if clips else 0.0,
+            "grad_norm": float(grad_norm) if micro else 0.0,
+            "lr": scheduler.get_last_lr()[0],
+            "completion_length": sum(lengths) / len(lengths),
+            "rollout_tokens_per_s": generated_tokens / max(rollout_seconds, 1e-9),
+            "step_seconds": elapsed,
+        }
+        if not groups:
+            log.warning("step %d: every sampled group had equal rewards; no update", step)
+        metrics.write(record)
+        history.append(record)
+        if on_step is not None:
+            on_step(record)
+
+        # --- checkpoint
+        if (config.run.save_every and step % config.run.save_every == 0) or step == config.run.steps:
+            save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
+                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints)
+
+    metrics.close()
+    final = out / "final"
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    if config.lora.enabled and config.run.merge_on_save:
+        merged = model.merge_and_unload()
+        merged.save_pretrained(out / "merged")
+        tokenizer.save_pretrained(out / "merged")
+    return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)

@@ -1,0 +1,73 @@
+"""Loading the policy (any causal LM, optionally with LoRA) and its frozen reference."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any, Callable, ContextManager
+
+import torch
+
+from swe_srl.config import TrainConfig
+from swe_srl.errors import ConfigError
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_policy(config: TrainConfig, device: torch.device) -> tuple[Any, Any]:
+    """(tokenizer, model) ready to train: dtype, device, gradient checkpointing, LoRA."""
+    if config.model.dtype not in DTYPES:
+        raise ConfigError(f"model.dtype '{config.model.dtype}' is not one of {', '.join(DTYPES)}")
+    if config.model.path == "tiny":
+        from swe_srl.train.tiny import tiny_model, tiny_tokenizer
+
+        tokenizer = tiny_tokenizer()
+        model = tiny_model(tokenizer, hidden_size=config.model.tiny_hidden_size,
+                           num_layers=config.model.tiny_layers, seed=config.run.seed)
+        model = model.to(DTYPES[config.model.dtype])
+    else:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(config.model.path)
+        model = AutoModelForCausalLM.from_pretrained(config.model.path, dtype=DTYPES[config.model.dtype])
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.to(device)
+    if config.model.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False
+    if config.lora.enabled:
+        from peft import LoraConfig, get_peft_model
+
+        if config.model.gradient_checkpointing:
+            model.enable_input_require_grads()  # checkpointed blocks need a grad-requiring input
+        model = get_peft_model(model, LoraConfig(
+            r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,
+            target_modules=list(config.lora.target_modules), task_type="CAUSAL_LM",
+        ))
+    return tokenizer, model
+
+
+def reference_policy(config: TrainConfig, model: Any, needed: bool) -> Callable[[], ContextManager[Any]]:
+    """A context manager factory yielding the frozen reference model.
+
+    Under LoRA it is the same module with its adapters disabled (no second copy in memory);
+    under full fine-tuning it is a frozen copy made before the first update, only when needed.
+    """
+    if config.lora.enabled:
+        @contextlib.contextmanager
+        def adapters_off():
+            with model.disable_adapter():
+                yield model
+        return adapters_off
+    if not needed:
+        return lambda: contextlib.nullcontext(None)
+    frozen = copy.deepcopy(model).eval()
+    frozen.requires_grad_(False)
+    return lambda: contextlib.nullcontext(frozen)
