@@ -101,13 +101,17 @@ def _batch_progress(bar, task_id):
 def _collect(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from swe_srl.collect import agent_teacher, collect, scripted_teacher
+    from swe_srl.collect import agent_teacher, collect, replay_teacher, scripted_teacher
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
     tasks = load_tasks(args.tasks) if args.tasks else bundled_tasks()
     if args.teacher == "scripted":
         teacher = scripted_teacher()
+    elif args.teacher == "replay":
+        from swe_srl.formats.importing import import_paths
+
+        teacher = replay_teacher(import_paths([args.trajectories]))
     else:
         if not args.model:
             console.print("[bold red]error:[/] --teacher openai needs --model (and --base-url)")
@@ -322,9 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     srl.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
 
     collect = sub.add_parser("collect", help="run a teacher on tasks in sandboxes and store graded trajectories")
-    collect.add_argument("--teacher", choices=["scripted", "openai"], default="scripted",
+    collect.add_argument("--teacher", choices=["scripted", "replay", "openai"], default="scripted",
                          help="who acts (scripted: a known-fix route; openai: --model behind --base-url, or a local model folder)")
     collect.add_argument("--tasks", type=Path, help="task file (JSON, JSONL, parquet); default: the bundled tasks")
+    collect.add_argument("--trajectories", type=Path, default=Path("trajectories"),
+                         help="with --teacher replay: recorded runs to re-execute (any importable format)")
     collect.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="one run per seed (sample) and task")
     collect.add_argument("--out", type=Path, required=True, help="folder for the runs and the SWE-Gym-format rows")
     _add_agent_flags(collect, model_required=False)

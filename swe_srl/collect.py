@@ -18,12 +18,13 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from swe_srl.actions import Action
 from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch, write_text_atomic
 from swe_srl.agent.client import ModelClient
 from swe_srl.agent.loop import AgentConfig, run_agent
+from swe_srl.errors import ConfigError
 from swe_srl.formats.openhands_rows import to_chat_row
 from swe_srl.tasks.task import Task
 from swe_srl.trajectory import Trajectory, dumps
@@ -84,6 +85,22 @@ def agent_teacher(make_client: Callable[[], ModelClient], config: AgentConfig = 
     return teach
 
 
+def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
+    """Re-execute recorded runs: job (task, sample) replays the trajectory whose id is ``<task>_<sample>``."""
+    from swe_srl.agent.replay import replay
+
+    recorded = {t.trajectory_id: t for t in trajectories}
+
+    def teach(job: Job, execute: Execute, diff: Callable[[], str]) -> Trajectory:
+        if job.key not in recorded:
+            raise ConfigError(f"no recorded trajectory '{job.key}' to replay (have {len(recorded)})")
+        trajectory = replay(recorded[job.key], job.task, execute, diff)
+        meta = {**trajectory.metadata, "trajectory_id": job.key, "seed": job.sample, "teacher": "replay"}
+        return replace(trajectory, metadata=meta)
+
+    return teach
+
+
 def docker_sandbox(task: Task) -> Any:
     from swe_srl.sandbox.docker import DockerSandbox
 
@@ -133,10 +150,10 @@ def collect(
     runner = run_one or (lambda job: run_job(job, teacher, out_dir))
     try:
         result = run_batch(jobs, runner, store, workers=workers, progress=progress)
-    finally:
-        # Even after Ctrl-C: the output files then hold every run finished so far.
-        summary = write_outputs(out_dir, store)
-    return replace(summary, runs=result.ran, reused=result.reused, failed=len(result.failed))
+    except BaseException:
+        write_outputs(out_dir, store)  # after Ctrl-C too: the outputs hold every run finished so far
+        raise
+    return write_outputs(out_dir, store, runs=result.ran, reused=result.reused, failed=len(result.failed))
 
 
 def _adopt_rows(rows_file: Path, store: RunStore) -> None:
@@ -159,7 +176,7 @@ def _adopt_rows(rows_file: Path, store: RunStore) -> None:
     log.info("adopted %d runs from %s", adopted, rows_file)
 
 
-def write_outputs(out_dir: Path, store: RunStore) -> CollectSummary:
+def write_outputs(out_dir: Path, store: RunStore, *, runs: int = 0, reused: int = 0, failed: int = 0) -> CollectSummary:
     """Rebuild the rows file, the trajectory store and the summary from every stored run."""
     trajectories: list[Trajectory] = []
     for key, record in store.items():
@@ -168,7 +185,7 @@ def write_outputs(out_dir: Path, store: RunStore) -> CollectSummary:
     write_text_atomic(out_dir / ROWS_FILE, "".join(line + "\n" for line in rows))
     write_text_atomic(out_dir / STORE_FILE, "".join(dumps(t) + "\n" for t in trajectories))
     summary = CollectSummary(
-        runs=0, reused=0, total=len(trajectories), path=out_dir / ROWS_FILE,
+        runs=runs, reused=reused, failed=failed, total=len(trajectories), path=out_dir / ROWS_FILE,
         resolved=sum(bool(t.resolved) for t in trajectories),
         steps=sum(len(t.steps) for t in trajectories),
         prompt_tokens=sum(int(t.metadata.get("prompt_tokens", 0)) for t in trajectories),

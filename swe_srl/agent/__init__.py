@@ -1,0 +1,1 @@
+"""The agent runtime: one loop for teachers and students, model clients behind one Protocol, batch runs."""

@@ -95,6 +95,15 @@ class RunStore:
             yield key, self.get(key)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 def write_text_atomic(dest: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``dest``, flush it to disk, and rename it into place."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +114,7 @@ def write_text_atomic(dest: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o666 & ~_UMASK)  # mkstemp makes it 0600; give it a normal file's mode
         os.replace(handle.name, dest)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)

@@ -6,6 +6,7 @@ The prompt goes through the tokenizer's own chat template, as in training; greed
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,6 +28,9 @@ class TransformersClient:
         self.top_p = top_p
         self.max_context = max_context  # prompts longer than this keep their last tokens
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        # One generation at a time: parallel jobs share the client, and their sandboxes still
+        # work in parallel while one of them waits for the model.
+        self._lock = threading.Lock()
 
     @classmethod
     def from_pretrained(cls, path: str | Path, *, device: str | None = None, dtype: str = "auto", **kwargs: Any) -> "TransformersClient":
@@ -60,7 +64,7 @@ class TransformersClient:
         sampling: dict[str, Any] = {"do_sample": False}
         if self.temperature > 0:
             sampling = {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p, "top_k": 0}
-        with torch.no_grad():
+        with self._lock, torch.no_grad():
             out = self.model.generate(
                 input_ids=torch.tensor([ids], device=device),
                 attention_mask=torch.ones((1, len(ids)), dtype=torch.long, device=device),

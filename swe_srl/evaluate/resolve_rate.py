@@ -1,0 +1,91 @@
+"""The evaluation report: resolve rate overall and per repository, per setting (pure)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+
+@dataclass(frozen=True)
+class RepoRate:
+    """Resolved instances of one repository (or of all)."""
+
+    resolved: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.resolved / self.total if self.total else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resolved": self.resolved, "total": self.total, "rate": round(self.rate, 4)}
+
+
+@dataclass(frozen=True)
+class SettingReport:
+    """One setting's outcome: overall, per repository, and per instance."""
+
+    setting: str
+    overall: RepoRate
+    per_repo: Mapping[str, RepoRate]
+    instances: Mapping[str, bool] = field(default_factory=dict)  # instance id -> resolved
+    failed: tuple[str, ...] = ()  # instances whose run raised (counted unresolved)
+    steps: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"setting": self.setting, "overall": self.overall.to_json(),
+                "per_repo": {repo: r.to_json() for repo, r in sorted(self.per_repo.items())},
+                "instances": dict(sorted(self.instances.items())), "failed": list(self.failed),
+                "steps": self.steps, "tokens": self.tokens, "cost": round(self.cost, 6)}
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """An evaluation of one model on one dataset, in one or more settings."""
+
+    model: str
+    dataset: str
+    settings: Mapping[str, SettingReport]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "dataset": self.dataset,
+                "settings": {name: report.to_json() for name, report in self.settings.items()}}
+
+
+def setting_report(setting: str, records: Iterable[Mapping[str, Any]], failed: Iterable[tuple[str, str]] = ()) -> SettingReport:
+    """Aggregate run records ({instance_id, repo, resolved, steps, tokens, cost}) and failed (id, repo)."""
+    per_repo: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    instances: dict[str, bool] = {}
+    steps = tokens = 0
+    cost = 0.0
+    for record in records:
+        resolved = bool(record.get("resolved"))
+        instances[record["instance_id"]] = resolved
+        counts = per_repo[record.get("repo", "")]
+        counts[0] += resolved
+        counts[1] += 1
+        steps += int(record.get("steps", 0))
+        tokens += int(record.get("tokens", 0))
+        cost += float(record.get("cost", 0.0))
+    failed_ids = []
+    for instance_id, repo in failed:
+        if instance_id in instances:
+            continue
+        failed_ids.append(instance_id)
+        instances[instance_id] = False
+        per_repo[repo][1] += 1  # a run that crashed is a task not resolved, not a task skipped
+    total = sum(c[1] for c in per_repo.values())
+    resolved = sum(c[0] for c in per_repo.values())
+    return SettingReport(
+        setting=setting,
+        overall=RepoRate(resolved, total),
+        per_repo={repo: RepoRate(*counts) for repo, counts in per_repo.items()},
+        instances=instances,
+        failed=tuple(sorted(failed_ids)),
+        steps=steps,
+        tokens=tokens,
+        cost=cost,
+    )

@@ -1,0 +1,116 @@
+"""The OpenAI-compatible client over real HTTP, against a loopback server of the tiny model."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from swe_srl.actions import Action
+from swe_srl.agent import loop
+from swe_srl.agent.loop import AgentConfig, run_agent
+from swe_srl.agent.openai_client import ModelRequestError, OpenAIClient, OpenAIConfig
+from swe_srl.agent.openai_tools import to_openai_messages
+from swe_srl.errors import ConfigError
+from swe_srl.stepwise import Message
+
+from tests.agent.fakes import TASK, FakeTools
+
+PROMPT = [Message("system", "You fix bugs."), Message("user", "<issue>\nparse() crashes\n</issue>")]
+
+
+def make_client(server, sleeps=None, **overrides) -> OpenAIClient:
+    settings = {"timeout": 5.0, "max_retries": 3, "backoff": 0.5, "native_tools": False, **overrides}
+    config = OpenAIConfig(base_url=server.base_url, model="tiny", **settings)
+    return OpenAIClient(config, sleep=(sleeps.append if sleeps is not None else lambda s: None))
+
+
+def test_completion_over_http_carries_the_models_text_and_usage(tiny_server, tiny_client) -> None:
+    reply = make_client(tiny_server).complete(PROMPT)
+    local = tiny_client.complete(PROMPT)  # greedy: the server's model says the same
+    assert reply.text == local.text
+    assert reply.prompt_tokens == local.prompt_tokens > 0 and reply.completion_tokens == local.completion_tokens > 0
+    assert reply.retries == 0 and reply.seconds > 0
+    sent = tiny_server.requests[0]
+    assert sent["model"] == "tiny" and sent["messages"][1]["content"] == PROMPT[1].content and "tools" not in sent
+
+
+def test_retries_5xx_with_growing_backoff(tiny_server) -> None:
+    tiny_server.faults = [("status", 500), ("status", 503), ("status", 502)]
+    sleeps: list[float] = []
+    reply = make_client(tiny_server, sleeps).complete(PROMPT)
+    assert reply.retries == 3 and len(tiny_server.requests) == 4
+    assert len(sleeps) == 3 and sleeps[0] < sleeps[2]
+    assert 0.25 <= sleeps[0] <= 0.5 and 1.0 <= sleeps[2] <= 2.0  # backoff 0.5 * 2^k, jittered down to half
+
+
+def test_retries_after_a_timeout(tiny_server) -> None:
+    tiny_server.faults = [("stall", 2.0)]
+    client = make_client(tiny_server, timeout=0.5)
+    start = time.perf_counter()
+    reply = client.complete(PROMPT)
+    assert reply.retries == 1 and len(tiny_server.requests) == 2
+    assert time.perf_counter() - start < 10
+
+
+def test_gives_up_after_max_retries_and_does_not_retry_4xx(tiny_server) -> None:
+    tiny_server.faults = [("status", 503)] * 3
+    with pytest.raises(ModelRequestError, match="gave up after 3 attempts"):
+        make_client(tiny_server, max_retries=2).complete(PROMPT)
+    tiny_server.requests.clear()
+    tiny_server.faults = [("status", 401)]
+    with pytest.raises(ModelRequestError, match="HTTP 401"):
+        make_client(tiny_server).complete(PROMPT)
+    assert len(tiny_server.requests) == 1
+
+
+def test_native_tool_call_maps_onto_the_same_action(tiny_server) -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "str_replace_editor", "arguments": json.dumps(
+        {"command": "view", "path": "/testbed/pkg/parse.py", "view_range": [1, 20]})}}
+    tiny_server.faults = [("reply", {"role": "assistant", "content": "Let me read it.", "tool_calls": [call]})]
+    reply = make_client(tiny_server, native_tools=True).complete(PROMPT)
+    assert reply.action == Action.editor("view", "/testbed/pkg/parse.py", view_range=[1, 20])
+    assert reply.text == "Let me read it." and reply.finish_reason == "tool_calls"
+    assert [t["function"]["name"] for t in tiny_server.requests[0]["tools"]] == ["bash", "str_replace_editor", "submit"]
+
+
+def test_unmappable_tool_calls_are_reported_not_raised(tiny_server) -> None:
+    bad = {"id": "c1", "type": "function", "function": {"name": "browse", "arguments": "{}"}}
+    tiny_server.faults = [("reply", {"role": "assistant", "content": None, "tool_calls": [bad]})]
+    reply = make_client(tiny_server, native_tools=True).complete(PROMPT)
+    assert reply.action is None and "browse" in reply.tool_error
+
+
+def test_auto_falls_back_to_text_when_tools_are_refused(tiny_server) -> None:
+    tiny_server.reject_tools = True
+    client = make_client(tiny_server, native_tools="auto")
+    client.complete(PROMPT)
+    client.complete(PROMPT)
+    assert ["tools" in r for r in tiny_server.requests] == [True, False, False]
+
+
+def test_tool_history_is_sent_as_tool_messages() -> None:
+    action = Action.editor("insert", "/testbed/a.py", insert_line=3, new_str="x = 1\n")
+    messages = [*PROMPT, Message("assistant", action.render()), Message("user", "edited"), Message("assistant", "??"),
+                Message("user", "error")]
+    native = to_openai_messages(messages, native_tools=True)
+    call = native[2]["tool_calls"][0]
+    assert json.loads(call["function"]["arguments"]) == {"command": "insert", "path": "/testbed/a.py",
+                                                         "new_str": "x = 1\n", "insert_line": 3}
+    assert native[3] == {"role": "tool", "tool_call_id": call["id"], "content": "edited"}
+    assert native[4:] == [{"role": "assistant", "content": "??"}, {"role": "user", "content": "error"}]
+    assert to_openai_messages(messages, native_tools=False)[2] == {"role": "assistant", "content": action.render()}
+
+
+def test_agent_loop_over_http_runs_and_stops(tiny_server) -> None:
+    client = make_client(tiny_server, max_tokens=16)
+    trajectory = run_agent(TASK, client, FakeTools(), AgentConfig(max_steps=3, max_malformed_in_a_row=5))
+    assert trajectory.metadata["model_calls"] == 3 and len(tiny_server.requests) == 3
+    assert trajectory.metadata["stop_reason"] in (loop.STEP_LIMIT, loop.SUBMITTED)
+    assert trajectory.metadata["prompt_tokens"] > 0
+
+
+def test_config_is_checked() -> None:
+    with pytest.raises(ConfigError):
+        OpenAIConfig(base_url="localhost:8000", model="m")

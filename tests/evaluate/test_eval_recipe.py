@@ -1,0 +1,117 @@
+"""The eval recipe without Docker: settings, predictions, report, picture, resume, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from swe_srl.errors import ConfigError, DataError
+from swe_srl.evaluate.chart import render_html
+from swe_srl.evaluate.oracle import END_TO_END, ORACLE, oracle_files, setting_hint
+from swe_srl.evaluate.predictions import Prediction, read_predictions, write_predictions
+from swe_srl.evaluate.resolve_rate import setting_report
+from swe_srl.evaluate.run_eval import evaluate
+from swe_srl.tasks.task import Task
+
+PATCH = """diff --git a/pkg/parse.py b/pkg/parse.py
+--- a/pkg/parse.py
++++ b/pkg/parse.py
+@@ -1 +1 @@
+-x = 1
++x = 2
+diff --git a/pkg/new.py b/pkg/new.py
+new file mode 100644
+--- /dev/null
++++ b/pkg/new.py
+@@ -0,0 +1 @@
++y = 1
+"""
+
+
+def task(i: int, repo: str) -> Task:
+    return Task(f"{repo.replace('/', '__')}-{i}", repo, "0" * 40, f"issue {i}", PATCH)
+
+
+TASKS = [task(1, "org/alpha"), task(2, "org/alpha"), task(3, "org/beta")]
+
+
+def test_oracle_hint_names_the_gold_patch_files() -> None:
+    assert oracle_files(TASKS[0]) == ["pkg/parse.py", "pkg/new.py"]
+    hint = setting_hint(TASKS[0], ORACLE)
+    assert "/testbed/pkg/parse.py" in hint and "/testbed/pkg/new.py" in hint
+    assert setting_hint(TASKS[0], END_TO_END) == ""
+    with pytest.raises(ConfigError):
+        setting_hint(TASKS[0], "nope")
+
+
+def test_predictions_round_trip_and_bad_lines_name_the_line(tmp_path: Path) -> None:
+    preds = [Prediction("a-1", "m", "diff\n"), Prediction("b-2", "m", "")]
+    path = tmp_path / "predictions.jsonl"
+    assert write_predictions(preds, path) == 2
+    assert read_predictions(path) == preds
+    assert set(json.loads(path.read_text().splitlines()[0])) == {"instance_id", "model_name_or_path", "model_patch"}
+    path.write_text('{"instance_id": "a", "model_name_or_path": "m"}\n')
+    with pytest.raises(DataError, match=r"predictions.jsonl:1: field 'model_patch'"):
+        read_predictions(path)
+
+
+def test_report_per_repository_with_failed_runs_counted_unresolved() -> None:
+    records = [{"instance_id": "org__alpha-1", "repo": "org/alpha", "resolved": True, "steps": 3, "tokens": 10},
+               {"instance_id": "org__alpha-2", "repo": "org/alpha", "resolved": False, "steps": 5, "tokens": 20}]
+    report = setting_report(END_TO_END, records, failed=[("org__beta-3", "org/beta")])
+    assert (report.overall.resolved, report.overall.total) == (1, 3)
+    assert report.per_repo["org/alpha"].rate == 0.5 and report.per_repo["org/beta"].total == 1
+    assert report.failed == ("org__beta-3",) and report.steps == 8 and report.tokens == 30
+
+
+def _fake_runner(calls: list, resolved_ids: set[str], fail: set[str] = frozenset()):
+    def run_one(job, setting):
+        calls.append((job.key, setting))
+        if job.task.instance_id in fail:
+            raise RuntimeError("no sandbox")
+        solved = job.task.instance_id in resolved_ids and setting == ORACLE
+        return {"key": job.key, "instance_id": job.task.instance_id, "repo": job.task.repo, "model": "m",
+                "resolved": solved, "patch": f"patch for {job.task.instance_id}", "steps": 2, "tokens": 7}
+
+    return run_one
+
+
+def test_evaluate_writes_predictions_report_and_picture_and_resumes(tmp_path: Path) -> None:
+    calls: list = []
+    report = evaluate(TASKS, None, tmp_path, model="m", dataset="file", workers=2,
+                      run_one=_fake_runner(calls, {"org__alpha-1"}, fail={"org__beta-3"}))
+    assert len(calls) == 6
+    e2e, oracle = report.settings[END_TO_END], report.settings[ORACLE]
+    assert (e2e.overall.resolved, e2e.overall.total) == (0, 3)
+    assert (oracle.overall.resolved, oracle.overall.total) == (1, 3) and oracle.per_repo["org/alpha"].rate == 0.5
+    assert oracle.failed == ("org__beta-3",)
+    preds = read_predictions(tmp_path / ORACLE / "predictions.jsonl")
+    assert [p.instance_id for p in preds] == ["org__alpha-1", "org__alpha-2"]  # a crashed run has no prediction
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["settings"][ORACLE]["per_repo"]["org/alpha"] == {"resolved": 1, "total": 2, "rate": 0.5}
+    page = (tmp_path / "report.html").read_text()
+    assert "org/alpha" in page and "org/beta" in page and "50.0% (1/2)" in page and "<svg" in page
+
+    calls.clear()
+    again = evaluate(TASKS, None, tmp_path, model="m", dataset="file", run_one=_fake_runner(calls, {"org__alpha-1"}))
+    assert sorted(calls) == [("org__beta-3_0", END_TO_END), ("org__beta-3_0", ORACLE)]  # only the crashed runs
+    assert again.settings[ORACLE].failed == () and again.settings[ORACLE].overall.total == 3
+
+    with pytest.raises(ConfigError, match="its own --out"):
+        evaluate(TASKS, None, tmp_path, model="other", dataset="file", run_one=_fake_runner([], set()))
+
+
+def test_unknown_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        evaluate(TASKS, None, tmp_path, model="m", dataset="file", settings=["agentless"])
+
+
+def test_html_escapes_names() -> None:
+    from swe_srl.evaluate.resolve_rate import EvalReport
+
+    report = EvalReport("<m>", "d", {END_TO_END: setting_report(END_TO_END, [
+        {"instance_id": "x", "repo": "a<b", "resolved": True}])})
+    page = render_html(report)
+    assert "a&lt;b" in page and "&lt;m&gt;" in page and "100.0% (1/1)" in page
