@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import posixpath
 import shutil
 import subprocess
@@ -71,6 +72,11 @@ class LocalSandbox:
 
         ``hide``: more host folders to cover with an empty tmpfs inside (data the agent must not see).
         """
+        if os.geteuid() != 0:
+            # Each sandbox runs as a host uid of its own, made by setpriv, and its shells enter
+            # namespaces that bwrap nests under a second user namespace: both need root.
+            raise SandboxError("the local sandbox must be started as root: it gives each sandbox its own host uid "
+                               "and enters its user namespace from outside; run as root or use the docker backend")
         for tool in ("bwrap", "nsenter", "setpriv", "prlimit"):
             if shutil.which(tool) is None:
                 raise SandboxError(f"the local sandbox needs `{tool}`: apt-get install bubblewrap util-linux")

@@ -75,10 +75,8 @@ class BwrapContainer:
             self.cgroups = local_limits.make_cgroups(ws.root.name, pids=limits.pids, memory=self.memory,
                                                      cpus=limits.cpus)
             ws.save_meta(cgroups=[str(p) for p in self.cgroups.dirs.values()])
-        own_uid = ws.host_uid is not None
-        if "pids" not in self.cgroups.dirs and not own_uid:
-            log.warning("no pids cgroup and no own host uid: the local sandbox has no process limit")
-        self._rlimits = local_limits.prlimit_args(pids=limits.pids if own_uid else None,
+        # RLIMIT_NPROC counts per host uid: the sandbox's own uid makes it a per-sandbox limit.
+        self._rlimits = local_limits.prlimit_args(pids=limits.pids,
                                                   memory=None if "memory" in self.cgroups.dirs else self.memory)
         info_read, info_write = os.pipe()
         argv = self._wrap(self._setpriv() + ["bwrap", *self._bwrap_args(), "--info-fd", str(info_write),
@@ -134,11 +132,11 @@ class BwrapContainer:
                 pass
             local_limits.wait_exited(self.init_pid, timeout=5.0)
         if self.process is not None:
-            try:  # bwrap itself, and anything started before the namespaces existed
+            try:  # bwrap leaves by itself once it has reaped pid 1 (killed first, pid 1 is orphaned)
+                self.process.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
+                self.process.wait()
             for stream in (self.process.stdin, self.process.stderr):
                 if stream is not None:
                     stream.close()
@@ -147,13 +145,17 @@ class BwrapContainer:
     def remove(self) -> None:
         """Stop, kill whatever still runs as the sandbox's host uid, and remove the cgroups."""
         self.stop()
-        if self.workspace.host_uid is not None:
-            local_limits.kill_uid(self.workspace.host_uid)
+        local_limits.kill_uid(self.workspace.host_uid)
         self.cgroups.remove()
 
     def sweep(self, keep_inner: set[int]) -> int:
-        """SIGKILL every process inside but pid 1 and `keep_inner` (pids as seen inside)."""
-        return local_limits.sweep(self.pid_namespace, {1, *keep_inner})
+        """SIGKILL every process inside but pid 1 and `keep_inner` (pids as seen inside); how many."""
+        killed = local_limits.sweep(self.pid_namespace, {1, *keep_inner})
+        # Let their parents reap them before anyone closes a shell's transport: a shell whose
+        # nsenter parent is killed first is orphaned to the host's init, which may reap it late,
+        # and until then the sandbox's pid namespace cannot end.
+        local_limits.wait_reaped(killed, timeout=2.0)
+        return len(killed)
 
     def enter(self, argv: list[str]) -> list[str]:
         """`argv` run inside the namespaces as the agent, in /testbed, under the limits."""
@@ -163,7 +165,7 @@ class BwrapContainer:
 
     def _setpriv(self) -> list[str]:
         uid = self.workspace.host_uid
-        return [] if uid is None else ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+        return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
     def _wrap(self, argv: list[str]) -> list[str]:
         """`argv` inside the sandbox's cgroups and under its rlimits."""

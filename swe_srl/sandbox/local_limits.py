@@ -76,11 +76,11 @@ def pid_namespace(pid: int) -> str | None:
         return None
 
 
-def sweep(namespace: str, keep_inner: set[int], rounds: int = 16) -> int:
+def sweep(namespace: str, keep_inner: set[int], rounds: int = 16) -> list[int]:
     """SIGKILL every process of a pid namespace but the ones whose pid inside is in `keep_inner`.
 
     Processes are stopped first, round after round until no new one appears (a stopped process
-    cannot fork, so a fork bomb cannot outrun the sweep), then killed. Returns how many.
+    cannot fork, so a fork bomb cannot outrun the sweep), then killed. Returns their host pids.
     """
     stopped: set[int] = set()
     for _ in range(rounds):
@@ -99,12 +99,20 @@ def sweep(namespace: str, keep_inner: set[int], rounds: int = 16) -> int:
             fresh += 1
         if not fresh:
             break
+    parents = {int((_status_field(pid, "PPid") or ["0"])[0]) for pid in stopped}
     for pid in stopped:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    return len(stopped)
+    # nsenter stops itself when its child is stopped, and would not reap it until continued.
+    for parent in parents - stopped - {0}:
+        if pid_namespace(parent) != namespace:
+            try:
+                os.kill(parent, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+    return sorted(stopped)
 
 
 def wait_exited(pid: int, timeout: float) -> bool:
@@ -117,6 +125,13 @@ def wait_exited(pid: int, timeout: float) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.005)
+
+
+def wait_reaped(pids: list[int], timeout: float) -> None:
+    """Wait (at most `timeout`) until none of `pids` is left, zombies included."""
+    deadline = time.monotonic() + timeout
+    while any(os.path.exists(f"/proc/{pid}") for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 def kill_uid(uid: int) -> int:

@@ -34,7 +34,7 @@ class Workspace:
     """The host side of a local sandbox."""
 
     root: Path
-    host_uid: int | None  # the host uid the agent runs as; None when we are not root (then: ours)
+    host_uid: int  # the host uid the agent runs as, this sandbox's alone
 
     @property
     def testbed(self) -> Path:
@@ -57,7 +57,7 @@ class Workspace:
         """Copy the repo (``repo_dir``, else the bundled task's base) to a fresh folder at base_commit."""
         root = Path(tempfile.mkdtemp(prefix=PREFIX))
         root.chmod(0o711)  # the sandbox's host uid must reach the folders bwrap binds
-        workspace = cls(root, local_limits.pick_uid() if os.geteuid() == 0 else None)
+        workspace = cls(root, local_limits.pick_uid())
         try:
             workspace.save_meta()
             workspace._fill(task, user, agent_uid, repo_dir)
@@ -89,9 +89,8 @@ class Workspace:
         self.passwd.write_text(_with_entry(Path("/etc/passwd"), user, agent_uid,
                                            f"{user}:x:{agent_uid}:{agent_uid}::/home/{user}:/bin/bash"))
         self.group.write_text(_with_entry(Path("/etc/group"), user, agent_uid, f"{user}:x:{agent_uid}:"))
-        if self.host_uid is not None:
-            for path in (self.testbed, self.home):
-                _chown_tree(path, self.host_uid)
+        for path in (self.testbed, self.home):
+            _chown_tree(path, self.host_uid)
 
     def _checkout_base(self, task: Task) -> None:
         """Put the copy at base_commit (it is ours and trusted: the agent has not touched it yet)."""

@@ -42,7 +42,9 @@ def make_task(sha: str, instance_id: str = "local__tiny-1") -> Task:
 
 
 def require_bwrap() -> None:
-    """Skip unless bubblewrap can make a user namespace here."""
+    """Skip unless bubblewrap can make a user namespace here and we are root (the backend needs it)."""
+    if os.geteuid() != 0:
+        pytest.skip("the local sandbox must be started as root")
     if shutil.which("bwrap") is None or shutil.which("nsenter") is None:
         pytest.skip("bubblewrap or nsenter is not installed (apt-get install bubblewrap util-linux)")
     done = subprocess.run(["bwrap", "--unshare-user", "--ro-bind", "/", "/", "true"], capture_output=True)

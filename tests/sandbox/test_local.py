@@ -86,9 +86,7 @@ def test_fork_bomb_is_contained(repo):
         after = box.run("echo alive; ps -e --no-headers | wc -l", timeout=30)
         assert after.output.split()[0] == "alive", after.output
         assert int(after.output.split()[-1]) < 8  # init, two shells and ps: the bomb is gone
-        uid = box.workspace.host_uid
-        if uid is not None:
-            assert len([pid for pid, owner in local_limits.processes() if owner == uid]) < 10
+        assert len([pid for pid, owner in local_limits.processes() if owner == box.workspace.host_uid]) < 10
 
 
 def test_memory_hog_is_contained(repo):
@@ -139,8 +137,8 @@ def test_close_removes_processes_files_and_cgroups(repo):
     box.close()
     box.close()  # idempotent
     assert not root.exists() and not any(g.exists() for g in groups)
-    if uid is not None:
-        assert [pid for pid, owner in local_limits.processes() if owner == uid] == []
+    assert [pid for pid, owner in local_limits.processes() if owner == uid
+            and local_limits._status_field(pid, "State") not in (None, ["Z", "(zombie)"])] == []
     with pytest.raises(SandboxError, match="closed"):
         box.run("true")
 
@@ -168,8 +166,6 @@ def test_unknown_commit_and_missing_repo_are_errors(repo):
 
 
 def test_rlimits_contain_when_no_cgroup_can_be_made(repo, monkeypatch):
-    if os.geteuid() != 0:
-        pytest.skip("the rlimit fallback's process limit needs a sandbox host uid, which needs root")
     monkeypatch.setattr(local_limits, "make_cgroups", lambda *a, **k: local_limits.CgroupSet())
     path, sha = repo
     limits = SandboxLimits(memory="256m", pids=64)
@@ -255,8 +251,6 @@ def test_a_crashed_owner_leaves_no_running_process_and_is_reaped(repo):
     import sys
     import time
 
-    if os.geteuid() != 0:
-        pytest.skip("finding the sandbox's processes by host uid needs root")
     path, sha = repo
     script = CRASHER.format(root=str(Path(__file__).resolve().parents[2]), sha=sha, repo=str(path))
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
