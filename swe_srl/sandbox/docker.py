@@ -14,18 +14,17 @@ start on the same host.
 
 from __future__ import annotations
 
-import atexit
 import io
 import logging
 import os
 import posixpath
 import secrets
 import tarfile
-import threading
 from typing import Any, Sequence
 
 from swe_srl.errors import SandboxError
 from swe_srl.sandbox import owners
+from swe_srl.sandbox import live
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.docker_exec import ExecTransport
 from swe_srl.sandbox.images import ensure_task_image
@@ -54,23 +53,6 @@ excl={testbed}/.git/info/exclude
 mkdir -p "${{excl%/*}}" && grep -qx '__pycache__/' "$excl" 2>/dev/null || printf '%s\n' '__pycache__/' '*.py[co]' '.pytest_cache/' >> "$excl"
 echo "$uid $home"
 """
-
-_live: dict[int, "DockerSandbox"] = {}
-_live_lock = threading.Lock()
-
-
-def _close_all() -> None:
-    with _live_lock:
-        sandboxes = list(_live.values())
-    for sandbox in sandboxes:
-        try:
-            sandbox.close()
-        except Exception as err:  # at exit, keep closing the others
-            log.warning("could not remove sandbox container %s: %s", sandbox.container_name, err)
-
-
-atexit.register(_close_all)
-
 
 def docker_client(client: Any | None = None) -> Any:
     """`client`, or one from the environment (DOCKER_HOST...), with the API version negotiated."""
@@ -120,8 +102,7 @@ class DockerSandbox:
         except docker.errors.DockerException as err:
             raise SandboxError(f"task {task.instance_id}: could not start a container from {image}: {err}") from None
         sandbox = cls(task, limits, client, container)
-        with _live_lock:
-            _live[id(sandbox)] = sandbox
+        live.track(sandbox)
         try:
             sandbox._open_shells()
         except BaseException:
@@ -261,8 +242,7 @@ class DockerSandbox:
         if self.closed:
             return
         self.closed = True
-        with _live_lock:
-            _live.pop(id(self), None)
+        live.forget(self)
         for session in (self.agent, self.control):
             if session is not None:
                 session.close()

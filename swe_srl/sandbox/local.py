@@ -12,7 +12,6 @@ host root on the agent's files.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import posixpath
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from swe_srl.errors import SandboxError
+from swe_srl.sandbox import live
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.local_container import AGENT_UID, PATH, TESTBED, BwrapContainer
 from swe_srl.sandbox.local_workspace import Workspace
@@ -33,23 +33,6 @@ from swe_srl.tasks.task import Task
 log = logging.getLogger(__name__)
 
 SHELL = ["bash", "--norc", "--noprofile"]
-
-_live: dict[int, "LocalSandbox"] = {}
-_live_lock = threading.Lock()
-
-
-def _close_all() -> None:
-    with _live_lock:
-        sandboxes = list(_live.values())
-    for sandbox in sandboxes:
-        try:
-            sandbox.close()
-        except Exception as err:  # at exit, keep closing the others
-            log.warning("could not remove local sandbox %s: %s", sandbox.workspace.root, err)
-
-
-atexit.register(_close_all)
-
 
 class LocalSandbox:
     """A task's repository at /testbed under bubblewrap; see the module docstring."""
@@ -83,8 +66,7 @@ class LocalSandbox:
         Workspace.reap_leftovers()
         workspace = Workspace.create(task, limits.user, AGENT_UID, repo_dir)
         sandbox = cls(task, limits, workspace, hide)
-        with _live_lock:
-            _live[id(sandbox)] = sandbox
+        live.track(sandbox)
         try:
             try:
                 sandbox.container.start()
@@ -190,8 +172,7 @@ class LocalSandbox:
         if self.closed:
             return
         self.closed = True
-        with _live_lock:
-            _live.pop(id(self), None)
+        live.forget(self)
         with self._lock:  # no spare shell may revive the container after this
             self.container.stop()
         if self.agent is not None:
