@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from swe_srl.errors import SweSrlError
+from swe_srl.tables import collect_table, data_table, eval_table, import_table
 
 console = Console(stderr=False)
 
@@ -33,10 +34,17 @@ def _env_build(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from swe_srl.demo import print_demo, run_demo
+    from swe_srl.demo import run_demo
+    from swe_srl.tables import curve_table
 
-    result = run_demo(workdir=Path(args.workdir), console=console)
-    print_demo(result, console)
+    result = run_demo(Path(args.workdir), say=lambda line: console.print(f"[bold cyan]{line}[/]"))
+    console.print(collect_table(result.collected, "1. expert runs replayed in the sandboxes, graded by swebench"))
+    console.print(data_table(result.data, "2. step-wise SRL data"))
+    if result.sft_loss:
+        console.print(f"3. SFT loss {result.sft_loss[0]:.3f} -> {result.sft_loss[1]:.3f}")
+    console.print(curve_table(result.srl_history, "3. SRL reward curve (GRPO, tiny model)"))
+    console.print(eval_table(result.evaluation, "4. tiny-srl on the bundled tasks: resolve rate"))
+    console.print(f"outputs in {args.workdir}")
     return 0 if result.ok else 1
 
 
@@ -57,17 +65,7 @@ def _trajectories_import(args: argparse.Namespace) -> int:
             )
 
         report = import_to_store(args.paths, args.out, format=args.format, strict=args.strict, progress=progress)
-    table = Table(title=f"imported into {args.out}")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    table.add_row("files", str(report.files))
-    table.add_row("trajectories", str(report.trajectories))
-    table.add_row("steps (actions)", str(report.steps))
-    for reason, count in sorted(report.skipped.items()):
-        table.add_row(f"skipped message: {reason}", str(count))
-    for reason, count in sorted(report.failed.items()):
-        table.add_row(f"[red]failed record: {reason}[/]", str(count))
-    console.print(table)
+    console.print(import_table(report, f"imported into {args.out}"))
     for line in report.errors:
         console.print(f"  [yellow]{line}[/]")
     return 0
@@ -122,17 +120,7 @@ def _collect(args: argparse.Namespace) -> int:
         task_id = bar.add_task("collecting", total=len(tasks) * len(args.seeds))
         summary = collect(tasks, teacher, args.out, samples=args.seeds, workers=args.workers,
                           progress=_batch_progress(bar, task_id))
-    table = Table(title=f"collected into {args.out}")
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    table.add_row("trajectories", f"{summary.total} ({summary.runs} run now, {summary.reused} kept)")
-    table.add_row("resolved", f"{summary.resolved}/{summary.total} ({100 * summary.resolved_rate:.1f}%)")
-    table.add_row("steps", str(summary.steps))
-    table.add_row("tokens (prompt + completion)", f"{summary.prompt_tokens} + {summary.completion_tokens}")
-    table.add_row("cost", f"{summary.cost:.4f}")
-    if summary.failed:
-        table.add_row("[red]failed now (rerun to retry)[/]", str(summary.failed))
-    console.print(table)
+    console.print(collect_table(summary, f"collected into {args.out}"))
     console.print(f"rows: {summary.path}")
     return 1 if summary.failed else 0
 
@@ -159,18 +147,7 @@ def _eval(args: argparse.Namespace) -> int:
         report = evaluate(tasks, make_client, args.out, model=model, dataset=args.dataset, settings=settings,
                           config=_agent_config(args), workers=args.workers,
                           progress=lambda s, p: _batch_progress(bar, ids[s])(p))
-    table = Table(title=f"{model} on {args.dataset}: resolve rate")
-    table.add_column("repository")
-    for setting in report.settings:
-        table.add_column(setting, justify="right")
-    repos = sorted({repo for s in report.settings.values() for repo in s.per_repo})
-    for label in ["overall", *repos]:
-        cells = []
-        for s in report.settings.values():
-            rate = s.overall if label == "overall" else s.per_repo.get(label)
-            cells.append("-" if rate is None else f"{100 * rate.rate:.1f}% ({rate.resolved}/{rate.total})")
-        table.add_row(f"[bold]{label}[/]" if label == "overall" else label, *cells)
-    console.print(table)
+    console.print(eval_table(report, f"{model} on {args.dataset}: resolve rate"))
     console.print(f"report: {args.out / 'report.json'}, {args.out / 'report.html'}")
     return 0
 
@@ -196,16 +173,7 @@ def _data_build(args: argparse.Namespace) -> int:
             args.traj_dir, args.out, args.tokenizer, config, strict=args.strict,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    table = Table(title=f"step-wise dataset in {args.out}")
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    for name in ("files", "trajectories", "steps", "kept"):
-        table.add_row(name, str(getattr(summary, name)))
-    for reason, count in summary.dropped.items():
-        table.add_row(f"dropped: {reason}", str(count))
-    for name in ("prompt_tokens", "target_tokens"):
-        table.add_row(f"{name} p50/p90/p99/max", "/".join(str(v) for v in getattr(summary, name).values()))
-    console.print(table)
+    console.print(data_table(summary, f"step-wise dataset in {args.out}"))
     return 0
 
 
@@ -229,6 +197,31 @@ def _train_srl(args: argparse.Namespace) -> int:
                 completed=record["step"],
                 description=f"SRL reward {record['reward_mean']:+.3f} format-fail {record['format_failure_rate']:.2f}",
             )
+
+        result = run(config, on_step=on_step)
+    console.print(f"trained {result.steps} steps; model in {result.final_model}; metrics in {result.output_dir}")
+    return 0
+
+
+def _train_sft(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from swe_srl.config import load_config
+    from swe_srl.train.sft import run
+
+    config = load_config(args.config, args.overrides)
+    if args.resume:
+        config = replace(config, run=replace(config.run, resume=True))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(f"SFT ({config.sft.mode})", total=None)
+
+        def on_step(record: dict) -> None:
+            loss = "skipped" if record["loss"] is None else f"{record['loss']:.4f}"
+            bar.update(task, completed=record["step"], total=record["total_steps"],
+                       description=f"SFT ({config.sft.mode}) loss {loss} {record['tokens_per_s']:.0f} tok/s")
 
         result = run(config, on_step=on_step)
     console.print(f"trained {result.steps} steps; model in {result.final_model}; metrics in {result.output_dir}")
@@ -271,6 +264,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "eval": _eval,
     "data build": _data_build,
     "train srl": _train_srl,
+    "train sft": _train_sft,
 }
 
 
@@ -293,7 +287,7 @@ def _add_agent_flags(parser: argparse.ArgumentParser, *, model_required: bool) -
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="swe-srl", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does (sandboxes, images, grading)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     env = sub.add_parser("env", help="sandbox images").add_subparsers(dest="subcommand", required=True)
@@ -324,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     srl.add_argument("--config", required=True, help="a preset name (tiny-cpu, qwen2.5-coder-7b, ...) or a YAML file")
     srl.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. run.steps=50 data.path=runs/data/dataset")
     srl.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
+    sft = train.add_parser("sft", help="SFT baseline on the same step-wise data (loss on the expert's turns only)")
+    sft.add_argument("--config", required=True, help="a preset name (sft-tiny-cpu, sft-qwen2.5-coder-7b) or a YAML file")
+    sft.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. sft.mode=trajectory data.path=...")
+    sft.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
 
     collect = sub.add_parser("collect", help="run a teacher on tasks in sandboxes and store graded trajectories")
     collect.add_argument("--teacher", choices=["scripted", "replay", "openai"], default="scripted",
@@ -362,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     key = f"{args.command} {args.subcommand}" if getattr(args, "subcommand", None) else args.command
