@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from swe_srl.actions import Action
-from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch, write_text_atomic
+from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch
+from swe_srl.atomic import remove_stale_temps, write_text_atomic
 from swe_srl.agent.client import ModelClient
 from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.errors import ConfigError
@@ -144,6 +145,8 @@ def collect(
     ``run_one`` replaces the sandbox-and-harness job runner (tests; other backends).
     """
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)  # an output rewrite cut short by the last crash
     store = RunStore(out_dir / RUNS_DIR)
     _adopt_rows(out_dir / ROWS_FILE, store)
     jobs = [Job(task, sample) for task in tasks for sample in samples]

@@ -1,7 +1,7 @@
 """Run configuration: frozen dataclasses that YAML presets map onto one to one.
 
 A YAML file has one mapping per section (``model``, ``lora``, ``data``, ``rollout``, ``grpo``,
-``optim``, ``run``) whose keys are the dataclass fields. ``key=value`` overrides name a field as
+``optim``, ``run``, ``sft``) whose keys are the dataclass fields. ``key=value`` overrides name a field as
 ``section.field`` or, where the field name is unique across sections, as ``field`` alone; values
 are parsed as YAML (``lr=1e-5``, ``enabled=false``, ``target_modules=[q_proj,v_proj]``).
 """
@@ -74,6 +74,8 @@ class GrpoConfig:
     log_kl: bool = True  # compute KL to the reference for the log even when kl_beta is 0 (one more forward)
     updates_per_step: int = 1  # optimizer steps per batch: the batch is split in this many parts
     micro_batch_size: int = 8  # sequences per forward/backward (gradient accumulation)
+    shared_prefix: bool = True  # pack each prompt once with its G completions (block mask); plain path if the model can't
+    pack_tokens: int = 16384  # the most tokens in one packed forward/backward (shared_prefix only)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,20 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class SftConfig:
+    """The SFT baseline (`swe-srl train sft`); GRPO ignores this section. Field names are unique across sections."""
+
+    mode: str = "action"  # action: loss on each example's target | trajectory: whole runs, loss on every assistant turn
+    include_thought: bool = True  # targets are "<think>\n{expert thought}\n</think>\n{action}", the reward's format
+    epochs: float = 3.0  # passes over the examples (paper: 3); sets the number of optimizer steps
+    max_steps: int = 0  # stop after this many optimizer steps instead (0: epochs decide)
+    global_batch_size: int = 64  # sequences per optimizer step (paper: 64)
+    forward_batch_size: int = 4  # sequences per forward/backward (gradient accumulation)
+    warmup_ratio: float = 0.3  # share of the optimizer steps spent in linear warm-up (paper: 0.3)
+    max_sequence_tokens: int = 32768  # longer sequences are skipped and counted (0: no limit)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
@@ -110,6 +126,7 @@ class TrainConfig:
     grpo: GrpoConfig = field(default_factory=GrpoConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    sft: SftConfig = field(default_factory=SftConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return {s.name: dataclasses.asdict(getattr(self, s.name)) for s in dataclasses.fields(self)}
@@ -118,6 +135,7 @@ class TrainConfig:
 _SECTION_TYPES = {
     "model": ModelConfig, "lora": LoraConfig, "data": DataConfig, "rollout": RolloutConfig,
     "grpo": GrpoConfig, "optim": OptimConfig, "run": RunConfig,
+    "sft": SftConfig,
 }
 
 

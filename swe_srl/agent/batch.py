@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from swe_srl.atomic import remove_stale_temps, write_text_atomic
 from swe_srl.errors import ConfigError, DataError
 from swe_srl.tasks.task import Task
 
@@ -65,9 +64,7 @@ class RunStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in self.folder.glob(".*.tmp"):  # a write cut short by a crash
-            stale.unlink(missing_ok=True)
-            log.info("removed %s, left by an interrupted run", stale)
+        remove_stale_temps(self.folder)
 
     def path(self, key: str) -> Path:
         if not key or "/" in key or key.startswith("."):
@@ -93,32 +90,6 @@ class RunStore:
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for key in self.keys():
             yield key, self.get(key)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
-def write_text_atomic(dest: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``dest``, flush it to disk, and rename it into place."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=dest.parent, prefix=f".{dest.name}.",
-                                         suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o666 & ~_UMASK)  # mkstemp makes it 0600; give it a normal file's mode
-        os.replace(handle.name, dest)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def run_batch(

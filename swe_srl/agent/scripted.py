@@ -1,7 +1,9 @@
 """A scripted teacher: for a task whose fix is known, the route a careful engineer would take.
 
-Look around the repository, search for the code the fix touches, read it, reproduce the issue
-(the issue's own snippet when it has one, else the test suite), make the fix with
+Look around the repository, search for the code the fix touches (and, for synthesized tasks, the
+function the failing test names), read it, reproduce the issue (the issue's own snippet when it
+has one; the failing tests when they already exist in the repo, as in synthesized tasks with an
+empty test patch; else the test suite), make the fix with
 `str_replace_editor`, check it, and submit. The seed varies the route (search commands, views,
 extra checks), so one task yields several distinct trajectories. Observations come from really
 running each action in a sandbox (`record`), never from the script.
@@ -41,6 +43,13 @@ def plan(task: Task, seed: int) -> list[PlannedStep]:
     files = _CHANGED_FILE.findall(task.patch)
     names = list(dict.fromkeys(_HUNK_CONTEXT.findall(task.patch) + _DEF_LINE.findall(task.patch)))
     repro = _FENCED_PYTHON.search(task.problem_statement)
+    # Synthesized tasks: the failing tests exist at base (no hidden test patch), so run them.
+    failing = list(task.fail_to_pass[:3]) if not task.test_patch.strip() and task.fail_to_pass else []
+    if failing:
+        repro = None
+        tested = [n for n in (_tested_name(t) for t in failing) if n]
+        names = list(dict.fromkeys([("def", n) for n in tested[:1]] + names))
+    test_files = sorted({t.split("::", 1)[0] for t in (*task.fail_to_pass, *task.pass_to_pass)})
     steps: list[PlannedStep] = []
 
     def add(thought: str, action: Action) -> None:
@@ -74,6 +83,9 @@ def plan(task: Task, seed: int) -> list[PlannedStep]:
             Action.editor("create", REPRO_PATH, file_text=repro.group(1)),
         )
         add("Running it should show the behaviour the issue describes.", Action.bash(f"cd {TESTBED} && PYTHONPATH={TESTBED} python3 {REPRO_PATH}"))
+    elif failing:
+        add("Let me run the failing test to reproduce the problem.",
+            Action.bash(f"cd {TESTBED} && python3 -m pytest -q -p no:cacheprovider {' '.join(failing)}"))
     else:
         add("Let me run the test suite to see the current state.", Action.bash(f"cd {TESTBED} && python3 -m pytest -q -p no:cacheprovider"))
     edits = patch_to_actions(task.patch, root=TESTBED)
@@ -83,14 +95,28 @@ def plan(task: Task, seed: int) -> list[PlannedStep]:
         add(thought + f"Let me fix it in {where}.", edit)
     if repro:
         add("Let me run the reproducer again to confirm the fix.", Action.bash(f"cd {TESTBED} && PYTHONPATH={TESTBED} python3 {REPRO_PATH}"))
-    test = rng.choice(
-        ["python3 -m pytest -q -p no:cacheprovider", "python3 -m pytest -x -q -p no:cacheprovider tests", "python3 -m pytest -q -p no:cacheprovider -rf"]
-    )
+    elif failing:
+        add("The failing test should pass now.",
+            Action.bash(f"cd {TESTBED} && python3 -m pytest -q -p no:cacheprovider {' '.join(failing)}"))
+    if failing:
+        test = rng.choice([f"python3 -m pytest -q -p no:cacheprovider {' '.join(test_files)}",
+                           "python3 -m pytest -q -p no:cacheprovider", "python3 -m pytest -q -p no:cacheprovider -rf"])
+    else:
+        test = rng.choice(
+            ["python3 -m pytest -q -p no:cacheprovider", "python3 -m pytest -x -q -p no:cacheprovider tests", "python3 -m pytest -q -p no:cacheprovider -rf"]
+        )
     add("Now the whole test suite, to make sure nothing else broke.", Action.bash(f"cd {TESTBED} && {test}"))
     if rng.random() < 0.5:
         add("A last look at the full change before I submit.", Action.bash(f"cd {TESTBED} && git diff"))
     add("The fix is in place and the tests pass. Submitting.", Action.submit())
     return steps
+
+
+def _tested_name(node_id: str) -> str | None:
+    """`pkg/tests/test_x.py::TestY::test_sliding_window[2]` -> `sliding_window` (what the test names)."""
+    name = re.sub(r"\[.*\]$", "", node_id.split("::")[-1])
+    name = re.sub(r"^test_?", "", name)
+    return name if re.fullmatch(r"[A-Za-z_]\w*", name or "") else None
 
 
 def record(task: Task, seed: int, execute: Callable[[Action], str]) -> Trajectory:

@@ -7,7 +7,7 @@ import html
 import logging
 from pathlib import Path
 
-from swe_srl.agent.batch import write_text_atomic
+from swe_srl.atomic import write_text_atomic
 from swe_srl.evaluate.resolve_rate import EvalReport
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from swe_srl.agent.batch import write_text_atomic
+from swe_srl.atomic import write_text_atomic
 from swe_srl.errors import DataError
 
 FIELDS = ("instance_id", "model_name_or_path", "model_patch")

@@ -17,7 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch, write_text_atomic
+from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch
+from swe_srl.atomic import write_text_atomic
 from swe_srl.agent.client import ModelClient
 from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.collect import Grade, StartSandbox, docker_sandbox, harness_grade

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from swe_srl.atomic import atomic_writer, write_text_atomic
 from swe_srl.errors import DataError
 from swe_srl.formats.base import ImportResult
 from swe_srl.formats.detect import TRAJECTORY_SUFFIXES, detect_format, get_format
@@ -171,35 +170,13 @@ def _raise_first(result: ImportResult) -> None:
 
 
 def write_store(trajectories: Iterable[Trajectory], dest: Path) -> int:
-    """Write trajectories as JSONL to ``dest``, all or nothing: a temp file renamed into place."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp", delete=False)
+    """Write trajectories as JSONL to ``dest``, all or nothing."""
     count = 0
-    try:
-        with handle:
-            for trajectory in trajectories:
-                handle.write(dumps(trajectory) + "\n")
-                count += 1
-        os.replace(handle.name, dest)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    with atomic_writer(Path(dest)) as handle:
+        for trajectory in trajectories:
+            handle.write(dumps(trajectory) + "\n")
+            count += 1
     return count
-
-
-def write_json_atomic(data: Any, dest: Path) -> None:
-    """A JSON file written to a temp file and renamed, never half-written."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(handle.name, dest)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 STORE_FILE = "trajectories.jsonl"
@@ -218,7 +195,7 @@ def import_to_store(
     report = ImportReport()
     out_dir = Path(out_dir)
     write_store(import_paths(paths, format=format, strict=strict, report=report, progress=progress), out_dir / STORE_FILE)
-    write_json_atomic(report.to_json(), out_dir / REPORT_FILE)
+    write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     return report
 
 

@@ -1,63 +1,238 @@
-"""Supervised fine-tuning on (prompt messages, completion) pairs, loss on the completion only.
+"""The SFT baseline recipe on the step-wise data, read top to bottom (the paper's comparison point).
 
-The paper's SFT baseline trains on the same step-wise data; tests also use it, openly, to teach
-the tiny random model the output *format* before GRPO (see tests/train/test_learning.py).
+    swe-srl train sft --config sft-tiny-cpu data.path=runs/demo/stepwise/dataset
+
+Per step: take ``global_batch_size`` units (examples, or whole runs in trajectory mode; see
+swe_srl.train.sft_data) from a per-epoch shuffled stream, tokenise them with labels only on the
+trained assistant turns, accumulate the token-mean negative log-likelihood over micro-batches of
+``forward_batch_size``, clip, step AdamW and the warm-up + cosine schedule. Metrics go to
+metrics.jsonl and TensorBoard; checkpoints (model or adapters, optimizer, scheduler, RNGs, stream
+position) resume exactly, as in the GRPO recipe.
+
+``sft_steps`` at the end is a small in-memory helper the GRPO tests use to teach the tiny random
+model the output format before RL.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import inspect
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 
-from swe_srl.train.loss import token_logprobs
+from swe_srl.config import OptimConfig, SftConfig, TrainConfig
+from swe_srl.errors import ConfigError
+from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from swe_srl.train.data import PromptStream, load_examples
+from swe_srl.train.grpo import TrainResult, seed_everything
+from swe_srl.train.metrics import MetricsLog
+from swe_srl.train.policy import load_policy, pick_device
+from swe_srl.train.sft_data import IGNORE, MODES, Conversation, Encoded, SftItems, collate, encode_conversation
 
-
-def tokenize_pairs(tokenizer: Any, pairs: Sequence[tuple[list[dict[str, str]], str]]) -> list[tuple[list[int], list[int]]]:
-    """(prompt ids, completion ids + eos) for (messages, completion) pairs."""
-    rows = []
-    for messages, completion in pairs:
-        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        c = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append((p, c))
-    return rows
-
-
-def completion_batch(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> tuple[torch.Tensor, ...]:
-    """Token ids, attention mask and completion mask [B, T], right-padded."""
-    width = max(len(p) + len(c) for p, c in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention = torch.zeros_like(ids)
-    target = torch.zeros_like(ids)
-    for i, (p, c) in enumerate(rows):
-        ids[i, : len(p) + len(c)] = torch.tensor(p + c)
-        attention[i, : len(p) + len(c)] = 1
-        target[i, len(p) : len(p) + len(c)] = 1
-    return ids, attention, target
+log = logging.getLogger(__name__)
 
 
-def sft_loss(model: Any, ids: torch.Tensor, attention: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean negative log-likelihood of the completion tokens."""
-    logits = model(input_ids=ids, attention_mask=attention, use_cache=False).logits
-    logp = token_logprobs(logits[:, :-1], ids[:, 1:])
-    mask = target[:, 1:].to(logp.dtype)
-    return -(logp * mask).sum() / mask.sum().clamp(min=1.0)
+def total_steps(units: int, sft: SftConfig) -> int:
+    """Optimizer steps of the run: ``max_steps``, or enough batches for ``epochs`` passes."""
+    if sft.global_batch_size < 1 or sft.forward_batch_size < 1:
+        raise ConfigError("sft.global_batch_size and sft.forward_batch_size must be at least 1")
+    if sft.max_steps > 0:
+        return sft.max_steps
+    if sft.epochs <= 0:
+        raise ConfigError("sft.epochs must be above 0 when sft.max_steps is 0")
+    return max(1, math.ceil(sft.epochs * units / sft.global_batch_size))
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, total: int, warmup: int, kind: str) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup`` steps, then constant or cosine decay to 0 at ``total``."""
+    if kind not in ("constant", "cosine"):
+        raise ConfigError(f"optim.schedule '{kind}' is not one of constant, cosine")
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if kind == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def warmup_steps(total: int, sft: SftConfig, optim: OptimConfig) -> int:
+    """``sft.warmup_ratio`` of the steps; ``optim.warmup_steps`` when the ratio is 0."""
+    return round(sft.warmup_ratio * total) if sft.warmup_ratio > 0 else optim.warmup_steps
+
+
+def _accepts_logits_to_keep(model: Any) -> bool:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "logits_to_keep" in inspect.signature(base.forward).parameters
+
+
+def masked_nll(model: Any, ids: torch.Tensor, attention: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Summed negative log-likelihood of the labelled tokens, and how many there are.
+
+    Logits are computed only at positions that predict a labelled token (``logits_to_keep``): an
+    action's few hundred tokens after a 16k-token prompt need a sliver of the [T, vocab] logits.
+    """
+    targets = labels[:, 1:]  # position t predicts token t+1
+    keep = (targets != IGNORE).any(dim=0).nonzero().squeeze(1)
+    count = int((targets != IGNORE).sum())
+    if count == 0:
+        return ids.new_zeros((), dtype=torch.float32), 0
+    if _accepts_logits_to_keep(model):
+        logits = model(input_ids=ids, attention_mask=attention, use_cache=False, logits_to_keep=keep).logits
+    else:
+        logits = model(input_ids=ids, attention_mask=attention, use_cache=False).logits[:, keep]
+    wanted = targets[:, keep]
+    nll = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), wanted.reshape(-1),
+                          ignore_index=IGNORE, reduction="sum")
+    return nll, count
+
+
+def accumulate_gradients(model: Any, batch: Sequence[Encoded], forward_batch_size: int, pad_id: int,
+                         device: torch.device) -> float:
+    """Add the gradient of the batch's token-mean NLL to ``.grad``, ``forward_batch_size`` sequences at a time.
+
+    Each micro-batch's summed NLL is divided by the whole batch's trained-token count, so the
+    gradients add up to exactly the one-big-batch gradient. Returns the summed NLL.
+    """
+    trained = sum(e.trained_tokens for e in batch)
+    total = 0.0
+    for i in range(0, len(batch), forward_batch_size):
+        ids, attention, labels = (t.to(device) for t in collate(batch[i : i + forward_batch_size], pad_id))
+        nll, count = masked_nll(model, ids, attention, labels)
+        if count:
+            (nll / trained).backward()
+            total += nll.item()
+    return total
+
+
+def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
+    """Fine-tune as ``config`` says (sections model, lora, data, optim, run, sft); returns where the outputs are."""
+    out = Path(config.run.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    if config.run.distributed != "none":
+        raise ConfigError("run.distributed=fsdp is not wired into this recipe yet; use LoRA on one GPU")
+    s = config.sft
+    if s.mode not in MODES:  # before minutes of model loading
+        raise ConfigError(f"sft.mode '{s.mode}' is not one of {', '.join(MODES)}")
+    seed_everything(config.run.seed)
+    device = pick_device(config.run.device)
+
+    # --- model, data, optimizer, schedule
+    tokenizer, model = load_policy(config, device)
+    items = SftItems(load_examples(config.data), config.data, s)
+    total = total_steps(len(items), s)
+    warmup = warmup_steps(total, s, config.optim)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=(config.optim.beta1, config.optim.beta2),
+                                  weight_decay=config.optim.weight_decay)
+    scheduler = make_scheduler(optimizer, total, warmup, config.optim.schedule)
+    stream = PromptStream(len(items), seed=config.run.seed, shuffle=config.data.shuffle)
+    log.info("sft (%s): %d units, %d steps of %d, %d warm-up", s.mode, len(items), total, s.global_batch_size, warmup)
+
+    start = 0
+    checkpoints = list_checkpoints(out) if config.run.resume else []
+    if checkpoints:
+        state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler)
+        stream.load_state(state["data"])
+        start = int(state["step"])
+        log.info("resumed from %s at step %d", checkpoints[-1], start)
+    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start)
+
+    history: list[dict[str, Any]] = []
+    model.train()
+    for step in range(start + 1, total + 1):
+        started = time.perf_counter()
+
+        # --- the batch: tokenised here, not up front, so memory stays flat on large corpora
+        batch: list[Encoded] = []
+        skipped = 0
+        for unit in stream.take(s.global_batch_size):
+            encoded = encode_conversation(tokenizer, items.conversation(unit))
+            if s.max_sequence_tokens and len(encoded.input_ids) > s.max_sequence_tokens:
+                skipped += 1
+                continue
+            batch.append(encoded)
+        if skipped:
+            log.warning("step %d: skipped %d sequences over %d tokens", step, skipped, s.max_sequence_tokens)
+        trained = sum(e.trained_tokens for e in batch)
+
+        # --- one optimizer step over the whole batch, in micro-batches
+        optimizer.zero_grad(set_to_none=True)
+        nll_total = accumulate_gradients(model, batch, s.forward_batch_size, tokenizer.pad_token_id, device)
+        lr = scheduler.get_last_lr()[0]  # the rate this step uses
+        grad_norm = None
+        if trained:
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, config.optim.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+        else:  # the schedule advances with updates, so a skipped batch costs no learning rate
+            log.warning("step %d: no trained tokens in the batch; no update", step)
+
+        elapsed = time.perf_counter() - started
+        tokens = sum(len(e.input_ids) for e in batch)
+        record = {
+            "step": step,
+            "total_steps": total,
+            "epoch": (stream.epoch * len(items) + stream.position) / len(items),
+            "loss": nll_total / trained if trained else None,
+            "trained_tokens": trained,
+            "tokens": tokens,
+            "sequences": len(batch),
+            "skipped_too_long": skipped,
+            "tokens_per_s": tokens / max(elapsed, 1e-9),
+            "grad_norm": float(grad_norm) if grad_norm is not None else None,
+            "lr": lr,
+            "step_seconds": elapsed,
+        }
+        metrics.write(record)
+        history.append(record)
+        if on_step is not None:
+            on_step(record)
+
+        # --- checkpoint
+        if (config.run.save_every and step % config.run.save_every == 0) or step == total:
+            save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
+                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints)
+
+    metrics.close()
+    final = out / "final"
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    if config.lora.enabled and config.run.merge_on_save:
+        merged = model.merge_and_unload()
+        merged.save_pretrained(out / "merged")
+        tokenizer.save_pretrained(out / "merged")
+    return TrainResult(output_dir=out, steps=max(start, total), final_model=final, history=history)
 
 
 def sft_steps(model: Any, tokenizer: Any, pairs: Sequence[tuple[list[dict[str, str]], str]], *, steps: int,
               lr: float = 1e-3, batch_size: int = 16, seed: int = 0) -> list[float]:
-    """Train ``model`` for ``steps`` AdamW steps on random batches of ``pairs``; returns the losses."""
+    """Train ``model`` for ``steps`` AdamW steps on random batches of (messages, completion) ``pairs``; returns the losses.
+
+    The completion is the assistant turn; the loss is its token mean, end-of-turn token included.
+    """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     device = next(model.parameters()).device
-    rows = tokenize_pairs(tokenizer, pairs)
+    rows = [encode_conversation(tokenizer, Conversation(
+        tuple(messages) + ({"role": "assistant", "content": completion},), (False,) * len(messages) + (True,)))
+        for messages, completion in pairs]
     model.train()
     losses = []
     for _ in range(steps):
         picks = torch.randint(len(pairs), (batch_size,), generator=generator).tolist()
-        ids, attention, target = (t.to(device) for t in completion_batch([rows[i] for i in picks], tokenizer.pad_token_id))
-        loss = sft_loss(model, ids, attention, target)
+        ids, attention, labels = (t.to(device) for t in collate([rows[i] for i in picks], tokenizer.pad_token_id))
+        nll, count = masked_nll(model, ids, attention, labels)
+        loss = nll / max(count, 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

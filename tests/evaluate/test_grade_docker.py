@@ -11,6 +11,12 @@ import pytest
 
 from swe_srl.errors import ConfigError
 from swe_srl.evaluate.grade import GRADE_LABEL, MODEL_NAME, grade, grade_many
+from swe_srl.sandbox.owners import OWNER_LABEL, owner_id
+
+
+def _ours(client) -> list:
+    """Grading containers this test process owns (others may be grading on the same engine)."""
+    return client.containers.list(all=True, filters={"label": [GRADE_LABEL, f"{OWNER_LABEL}={owner_id()}"]})
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -73,7 +79,7 @@ def test_logs_land_under_the_chosen_directory(gold_and_empty, tasks) -> None:
 
 
 def test_grading_containers_are_removed(gold_and_empty, docker_client) -> None:
-    left = docker_client.containers.list(all=True, filters={"label": GRADE_LABEL})
+    left = _ours(docker_client)
     assert left == [], [c.name for c in left]
 
 
@@ -93,7 +99,7 @@ def test_unappliable_patch_is_reported_not_applied(tasks, docker_client, tmp_pat
     assert not report.patch_applied and not report.resolved
     assert report.error is not None and "Patch Apply Failed" in report.error
     assert set(report.fail_to_pass.values()) == {"MISSING"}
-    assert docker_client.containers.list(all=True, filters={"label": GRADE_LABEL}) == []
+    assert _ours(docker_client) == []
 
 
 def test_regrading_with_the_same_run_id_replaces_the_old_result(tasks, docker_client, tmp_path) -> None:
@@ -110,7 +116,7 @@ def test_eval_script_past_its_timeout_is_an_error(tasks, docker_client, tmp_path
     assert not report.resolved
     assert report.error is not None and "timed out after 2 seconds" in report.error
     assert report.duration_s < 30
-    assert docker_client.containers.list(all=True, filters={"label": GRADE_LABEL}) == []
+    assert _ours(docker_client) == []
 
 
 def test_harness_errors_are_logged_not_printed(tasks, docker_client, tmp_path, capsys) -> None:
@@ -119,8 +125,6 @@ def test_harness_errors_are_logged_not_printed(tasks, docker_client, tmp_path, c
 
 
 def test_leftovers_of_a_dead_grader_are_reaped(tasks, docker_client, tmp_path) -> None:
-    from swe_srl.sandbox.owners import OWNER_LABEL
-
     # A container as a grader that was SIGKILLed would leave it: our labels, an owner that is gone.
     ghost = docker_client.containers.create(
         tasks[0].image, command="sleep infinity", labels={GRADE_LABEL: "1", OWNER_LABEL: "nohost-x:1:1"}
@@ -133,7 +137,7 @@ def test_leftovers_of_a_dead_grader_are_reaped(tasks, docker_client, tmp_path) -
         grade(tasks[0], "", run_id="reaper", log_dir=tmp_path, client=docker_client)
         left = {c.id for c in docker_client.containers.list(all=True, filters={"label": GRADE_LABEL})}
         assert ghost_here.id not in left  # its owner pid does not exist on this host
-        assert left == {ghost.id}  # another host's owner may be alive: kept
+        assert ghost.id in left  # another host's owner may be alive: kept
     finally:
         for c in (ghost, ghost_here):
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,9 +49,20 @@ def test_a_fork_bomb_in_the_foreground_is_killed(sandbox):
     assert int(sandbox.run("ps -e --no-headers | wc -l").output) < 10
 
 
+def _wait_for_pids(sandbox, count: int, limit: float = 30.0) -> None:
+    """Until the container's pids cgroup holds ``count`` processes (cgroup v1 here; else a pause)."""
+    current = Path(f"/sys/fs/cgroup/pids/docker/{sandbox.container.id}/pids.current")
+    if not current.exists():
+        time.sleep(3)
+        return
+    deadline = time.monotonic() + limit
+    while int(current.read_text()) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def test_a_background_fork_bomb_is_swept_before_the_next_command(sandbox):
     sandbox.run("bash -c ':(){ :|:& };:' >/dev/null 2>&1")  # returns at once, forks on behind
-    time.sleep(1.5)  # let it reach the process limit
+    _wait_for_pids(sandbox, TIGHT.pids * 7 // 8)  # let it reach the process limit
     obs = sandbox.run("echo $MARK; pwd; ls | wc -l")
     assert obs.exit_code == 0 and obs.output.startswith("kept\n/testbed/pkg\n1\n"), obs.output
     assert "process limit" in obs.output and "leftover processes were killed" in obs.output

@@ -1,0 +1,130 @@
+"""Images for synthesized tasks: a package's environment image, and one image per task.
+
+The environment image is the base image plus the package's test requirements (installed from
+wheels fetched on the host: containers have no network) and a `.pth` file that puts /testbed (or
+/testbed/src) on the path, with a minimal dist-info so `importlib.metadata` finds the package.
+Its tag is a digest of everything that goes in, so it is built once per content. A task image adds
+the buggy repository at /testbed (one commit: the task's base_commit) and is tagged by that sha.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from swe_srl.factory.errors import PackageError
+from swe_srl.factory.sdist import normalize
+from swe_srl.sandbox.images import AGENT_UID, LABEL_BASE, ensure_base_image
+
+log = logging.getLogger(__name__)
+
+SITE_PACKAGES = "/usr/local/lib/python3.11/dist-packages"  # first on the base image's sys.path
+ENV_REPOSITORY = "swe-srl-synth-env"
+TASK_REPOSITORY = "swe-srl-synth"
+LABEL_ENV = "swe-srl.synth-env"
+
+
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _site_files(name: str, version: str, root: str) -> dict[str, bytes]:
+    dist = f"{normalize(name).replace('-', '_')}-{version}.dist-info"
+    path = "/testbed" + (f"/{root}" if root else "")
+    return {
+        f"site/swe_srl_testbed.pth": f"{path}\n".encode(),
+        f"site/{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"site/{dist}/INSTALLER": b"swe-srl\n",
+    }
+
+
+def env_image_tag(name: str, version: str, root: str, wheels: Path, requirements: list[str], base: str) -> str:
+    """The content tag of a package's environment image."""
+    wheel_digests = [f"{p.name}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in sorted(wheels.glob("*.whl"))]
+    digest = _digest(base, name, version, root, "\n".join(requirements), "\n".join(wheel_digests))
+    return f"{ENV_REPOSITORY}.{normalize(name)}:{digest[:12]}"
+
+
+def ensure_env_image(name: str, version: str, root: str, wheels: Path, requirements: list[str],
+                     client: Any, spec: str) -> str:
+    """Build (or reuse) the environment image of one package; PackageError naming it on failure."""
+    base = ensure_base_image(client)
+    tag = env_image_tag(name, version, root, wheels, requirements, base)
+    if _exists(client, tag):
+        return tag
+    files = {k: v for k, v in _site_files(name, version, root).items()}
+    lines = [f"FROM {base}", f"COPY site/ {SITE_PACKAGES}/"]
+    if requirements:
+        pips = sorted(wheels.glob("pip-*.whl"))
+        if not pips:
+            raise PackageError(spec, f"no pip wheel in {wheels} to install the test requirements with", stage="build")
+        for wheel in sorted(wheels.glob("*.whl")):
+            files[f"wheels/{wheel.name}"] = wheel.read_bytes()
+        files["wheels/requirements.txt"] = ("\n".join(requirements) + "\n").encode()
+        lines += [
+            "COPY wheels/ /tmp/swe-srl-wheels/",
+            # pip runs straight from its wheel: the base image has no pip of its own.
+            f"RUN python3 /tmp/swe-srl-wheels/{pips[-1].name}/pip install -q --no-index --find-links /tmp/swe-srl-wheels "
+            "--break-system-packages --root-user-action=ignore --no-warn-script-location --disable-pip-version-check "
+            "-r /tmp/swe-srl-wheels/requirements.txt && rm -rf /tmp/swe-srl-wheels",
+        ]
+    log.info("%s: building environment image %s (%d requirements)", spec, tag, len(requirements))
+    build_image(client, tag, "\n".join(lines) + "\n", files, {LABEL_BASE: base, LABEL_ENV: spec}, spec)
+    return tag
+
+
+def ensure_task_image(env_tag: str, testbed: Path, base_commit: str, name: str, client: Any, spec: str) -> str:
+    """The image of one task: ``env_tag`` plus the buggy repo at /testbed, tagged by its commit."""
+    tag = f"{TASK_REPOSITORY}.{normalize(name)}:{base_commit[:12]}"
+    image = _get(client, tag)
+    if image is not None and (image.labels or {}).get(LABEL_ENV) == env_tag:
+        return tag
+    dockerfile = f"FROM {env_tag}\nCOPY --chown={AGENT_UID}:{AGENT_UID} testbed /testbed\nWORKDIR /testbed\n"
+    build_image(client, tag, dockerfile, {"testbed": testbed}, {LABEL_ENV: env_tag}, spec)
+    return tag
+
+
+def build_image(client: Any, tag: str, dockerfile: str, files: dict[str, bytes | Path], labels: dict[str, str],
+                spec: str) -> None:
+    """`docker build` from an in-memory context (bytes, or folders added whole)."""
+    import docker
+
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for arcname, content in {"Dockerfile": dockerfile.encode(), **files}.items():
+            if isinstance(content, Path):
+                tar.add(content, arcname=arcname)
+            else:
+                info = tarfile.TarInfo(arcname)
+                info.size = len(content)
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(content))
+    context.seek(0)
+    try:
+        client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True, labels=labels)
+    except docker.errors.BuildError as err:
+        log_text = "".join(str(chunk.get("stream", "")) for chunk in err.build_log)
+        raise PackageError(spec, f"building image {tag} failed: {err.msg}\n{log_text[-1500:]}", stage="build") from None
+    except docker.errors.APIError as err:
+        raise PackageError(spec, f"building image {tag} failed: {err}", stage="build") from None
+
+
+def _get(client: Any, tag: str) -> Any | None:
+    import docker
+
+    try:
+        return client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _exists(client: Any, tag: str) -> bool:
+    return _get(client, tag) is not None
