@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Sequence
 
 from swe_srl.actions import Action, parse_action
 from swe_srl.errors import ActionParseError
@@ -94,3 +95,28 @@ def score_completion(completion: str, expert: Action | str) -> Score:
 def reward(completion: str, expert: Action | str) -> float:
     """The SRL reward of one completion: similarity in [0, 1], or -1 when malformed."""
     return score_completion(completion, expert).reward
+
+
+def score_group(completions: Sequence[str], expert: Action | str) -> list[Score]:
+    """``score_completion`` for every rollout of one prompt, sharing the expert's analysis.
+
+    SequenceMatcher indexes its second sequence once (``set_seq2``) and reuses it for each new
+    first sequence, so a group of G rollouts against one expert action pays for that index once.
+    The expert is the second sequence in ``action_similarity`` too, so the values are the same.
+    """
+    target = canonical_text(expert)
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(target)
+    scores = []
+    for completion in completions:
+        try:
+            predicted = parse_completion(completion).action.render()
+        except ActionParseError as exc:
+            scores.append(Score(reward=FORMAT_PENALTY, format_ok=False, error=str(exc)))
+            continue
+        if predicted == target:
+            scores.append(Score(reward=1.0, format_ok=True))
+            continue
+        matcher.set_seq1(predicted)
+        scores.append(Score(reward=matcher.ratio(), format_ok=True))
+    return scores

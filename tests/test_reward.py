@@ -117,3 +117,20 @@ def test_parse_completion_keeps_thought_and_action():
     parsed = parse_completion(completion(Action.bash("ls"), thought="list the files first"))
     assert parsed.thought == "list the files first"
     assert parsed.action == Action.bash("ls")
+
+
+def test_group_scoring_equals_scoring_each_completion():
+    from swe_srl.reward import score_group
+
+    completions = [
+        completion(EDIT_A),
+        completion(EDIT_B),
+        completion(JUNK_A),
+        completion(Action.bash("grep -rn parse /testbed/src")),
+        "no think block " + EDIT_A.render(),
+        completion(EDIT_B, thought="same edit, other words"),
+    ]
+    for expert in (EDIT_B, JUNK_B, Action.bash("grep -rn 'def parse' /testbed")):
+        grouped = score_group(completions, expert)
+        assert grouped == [score_completion(c, expert) for c in completions]
+        assert [s.reward for s in grouped][4] == FORMAT_PENALTY

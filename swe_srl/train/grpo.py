@@ -5,8 +5,10 @@
 Per step: draw prompts, sample G completions each, score every completion against the expert's
 action (swe_srl.reward), drop groups with no reward spread and draw more (dynamic sampling),
 standardise rewards within groups, then take ``updates_per_step`` optimizer steps on the clipped
-token-level objective (swe_srl.train.loss). Metrics go to metrics.jsonl and TensorBoard;
-checkpoints resume exactly.
+token-level objective (swe_srl.train.update, swe_srl.train.loss). Where the model's attention takes
+a block mask (checked at start), each prompt is computed once per group with its G completions
+packed after it (swe_srl.train.packing); otherwise rows are padded and the prompt repeats.
+Metrics go to metrics.jsonl and TensorBoard; checkpoints resume exactly.
 """
 
 from __future__ import annotations
@@ -18,21 +20,23 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
 from swe_srl.config import TrainConfig, load_config  # noqa: F401  (re-exported for the CLI)
 from swe_srl.errors import ConfigError
-from swe_srl.reward import score_completion
+from swe_srl.reward import Score, score_group
+from swe_srl.train.schedule import make_scheduler
 from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.groups import fill_batch, group_advantages
-from swe_srl.train.loss import policy_loss, token_logprobs
+from swe_srl.train.logprobs import shared_prefix_support
 from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.policy import load_policy, pick_device, reference_policy
 from swe_srl.train.rollout import Completion, GenerationBackend, Sampling
+from swe_srl.train.update import train_on_batch
 
 log = logging.getLogger(__name__)
 
@@ -76,42 +80,13 @@ def make_backend(config: TrainConfig, model: Any, tokenizer: Any) -> GenerationB
     raise ConfigError(f"rollout.backend '{config.rollout.backend}' is not one of transformers, vllm")
 
 
-def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
-    total = max(1, config.run.steps * config.grpo.updates_per_step)
-    warmup, kind = config.optim.warmup_steps, config.optim.schedule
-    if kind not in ("constant", "cosine"):
-        raise ConfigError(f"optim.schedule '{kind}' is not one of constant, cosine")
+def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None = None,
+        score: Callable[[Sequence[str], str], list[Score]] = score_group) -> TrainResult:
+    """Train with SRL as ``config`` says; returns where the outputs are. ``on_step`` sees each record.
 
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if kind == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
-        return 1.0
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def sequence_logprobs(model: Any, groups: list[Group], rows: list[tuple[int, int]], device: torch.device,
-                      pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token log-probs [B, T] of the completion tokens of (group, sample) ``rows``, and their mask."""
-    sequences = [list(groups[g].prompt_ids) + list(groups[g].completions[s].token_ids) for g, s in rows]
-    width = max(len(s) for s in sequences)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(rows), width), dtype=torch.long)
-    completion = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, ((g, _), seq) in enumerate(zip(rows, sequences)):
-        ids[i, : len(seq)] = torch.tensor(seq)
-        attention[i, : len(seq)] = 1
-        completion[i, len(groups[g].prompt_ids) : len(seq)] = 1
-    ids, attention = ids.to(device), attention.to(device)
-    logits = model(input_ids=ids, attention_mask=attention, use_cache=False).logits
-    # Position t predicts token t+1.
-    return token_logprobs(logits[:, :-1], ids[:, 1:]), completion[:, 1:].to(device)
-
-
-def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
-    """Train with SRL as ``config`` says; returns where the outputs are. ``on_step`` sees each record."""
+    ``score(completion_texts, target)`` rewards one prompt's G completions: SRL's action similarity
+    unless a benchmark or an experiment swaps in another.
+    """
     out = Path(config.run.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
@@ -129,11 +104,20 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=(config.optim.beta1, config.optim.beta2),
                                   weight_decay=config.optim.weight_decay)
-    scheduler = make_scheduler(config, optimizer)
+    scheduler = make_scheduler(
+        optimizer, max(1, config.run.steps * g.updates_per_step), config.optim.warmup_steps, config.optim.schedule
+    )
     stream = PromptStream(len(dataset), seed=config.run.seed, shuffle=config.data.shuffle)
     sampling = Sampling(config.rollout.temperature, config.rollout.top_p, config.rollout.max_new_tokens)
     prefix = config.rollout.response_prefix
     pad_id = tokenizer.pad_token_id
+    shared = False
+    if g.shared_prefix:
+        # Checked on the model itself: a model whose attention cannot take the block mask trains
+        # on the plain path, with the same results, only slower.
+        shared, why = shared_prefix_support(model)
+        log.log(logging.INFO if shared else logging.WARNING, "shared-prefix packing %s: %s",
+                "on" if shared else "off (plain path)", why)
 
     start = 0
     checkpoints = list_checkpoints(out) if config.run.resume else []
@@ -152,16 +136,19 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
 
     sampled_groups: list[Group] = []  # every group sampled this step, kept or not (for metrics)
     generated_tokens = 0
+    reward_seconds = 0.0
 
     def sample_groups(k: int) -> list[Group]:
-        nonlocal generated_tokens
+        nonlocal generated_tokens, reward_seconds
         indices = stream.take(k)
         prompts = [prompt_ids(i) for i in indices]
         outputs = backend.generate(prompts, config.rollout.num_generations, sampling)
         groups = []
         for index, prompt, completions in zip(indices, prompts, outputs):
             target = dataset[index][config.data.target_column]
-            scores = [score_completion(prefix + c.text, target) for c in completions]
+            scored = time.perf_counter()
+            scores = score([prefix + c.text for c in completions], target)
+            reward_seconds += time.perf_counter() - scored
             generated_tokens += sum(len(c.token_ids) for c in completions)
             groups.append(Group(index, prompt, tuple(completions), tuple(s.reward for s in scores),
                                 tuple(s.format_ok for s in scores)))
@@ -173,53 +160,22 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         started = time.perf_counter()
         sampled_groups.clear()
         generated_tokens = 0
+        reward_seconds = 0.0
 
         # --- rollouts and rewards, with dynamic sampling
         groups, fill = fill_batch(sample_groups, lambda grp: grp.rewards, g.prompts_per_step,
                                   epsilon=g.std_epsilon, enabled=g.dynamic_sampling, max_rounds=g.max_sampling_rounds)
         rollout_seconds = time.perf_counter() - started
 
-        # --- advantages: rewards standardised within each group
-        rows = [(gi, si) for gi, grp in enumerate(groups) for si in range(len(grp.completions))]
-        advantages = torch.tensor([group_advantages(grp.rewards, g.advantage_eps)[si] for gi, grp in enumerate(groups)
-                                   for si in range(len(grp.completions))], dtype=torch.float32)
+        # --- advantages: rewards standardised within each group; one row per (prompt, completion)
+        pairs = [(grp.prompt_ids, c.token_ids) for grp in groups for c in grp.completions]
+        advantages = torch.tensor([a for grp in groups for a in group_advantages(grp.rewards, g.advantage_eps)],
+                                  dtype=torch.float32)
 
-        # --- log-probs of the sampling policy (and the reference) before any update
-        model.train()
-        old_logp, ref_logp, masks = [], [], []
-        micro = [rows[i : i + g.micro_batch_size] for i in range(0, len(rows), g.micro_batch_size)]
-        with torch.no_grad():
-            for chunk in micro:
-                logp, mask = sequence_logprobs(model, groups, chunk, device, pad_id)
-                old_logp.append(logp)
-                masks.append(mask)
-                with reference() as ref_model:
-                    if ref_model is not None:
-                        ref_logp.append(sequence_logprobs(ref_model, groups, chunk, device, pad_id)[0])
-
-        # --- policy updates: the batch is split into updates_per_step optimizer steps
-        losses, kls, clips = [], [], []
-        per_update = math.ceil(len(micro) / g.updates_per_step) if micro else 0
-        for u in range(g.updates_per_step if micro else 0):
-            part = list(range(u * per_update, min(len(micro), (u + 1) * per_update)))
-            if not part:
-                continue
-            tokens = int(sum(masks[m].sum().item() for m in part))
-            optimizer.zero_grad(set_to_none=True)
-            for m in part:
-                offset = m * g.micro_batch_size
-                logp, mask = sequence_logprobs(model, groups, micro[m], device, pad_id)
-                adv = advantages[offset : offset + len(micro[m])].to(device)
-                loss, parts = policy_loss(logp, old_logp[m], adv, mask, clip_low=g.clip_low, clip_high=g.clip_high,
-                                          ref_logp=ref_logp[m] if ref_logp else None, beta=g.kl_beta,
-                                          num_tokens=tokens)
-                loss.backward()
-                losses.append(loss.item())
-                kls.append(parts.kl)
-                clips.append(parts.clip_fraction)
-            grad_norm = torch.nn.utils.clip_grad_norm_(params, config.optim.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
+        # --- log-probs of the sampling policy, then the clipped-objective optimizer steps
+        stats = train_on_batch(model, reference, optimizer, scheduler, pairs, advantages, grpo=g,
+                               max_grad_norm=config.optim.max_grad_norm, device=device, pad_id=pad_id, shared=shared)
+        update_seconds = time.perf_counter() - started - rollout_seconds
         backend.sync_weights(model)
 
         # --- metrics over every sampled completion (kept or dropped): the policy's real behaviour
@@ -236,14 +192,17 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             "fraction_dropped": fill.fraction_dropped,
             "groups_kept": len(groups),
             "sampling_rounds": fill.rounds,
-            "loss": sum(losses) if losses else 0.0,
+            "loss": stats.loss,
             "exact_match_rate": sum(r == 1.0 for r in rewards) / len(rewards),
-            "kl": sum(kls) / len(kls) if kls and ref_logp else None,
-            "clip_fraction": sum(clips) / len(clips) if clips else 0.0,
-            "grad_norm": float(grad_norm) if micro else 0.0,
+            "kl": stats.kl,
+            "clip_fraction": stats.clip_fraction,
+            "grad_norm": stats.grad_norm,
             "lr": scheduler.get_last_lr()[0],
             "completion_length": sum(lengths) / len(lengths),
             "rollout_tokens_per_s": generated_tokens / max(rollout_seconds, 1e-9),
+            "rollout_seconds": rollout_seconds,  # generation and rewards (all sampling rounds)
+            "reward_seconds": reward_seconds,  # of which scoring completions
+            "update_seconds": update_seconds,  # log-probs, backward and optimizer: the part packing speeds up
             "step_seconds": elapsed,
         }
         if not groups:

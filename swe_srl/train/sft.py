@@ -33,6 +33,7 @@ from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.grpo import TrainResult, seed_everything
 from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.policy import load_policy, pick_device
+from swe_srl.train.schedule import make_scheduler
 from swe_srl.train.sft_data import IGNORE, MODES, Conversation, Encoded, SftItems, collate, encode_conversation
 
 log = logging.getLogger(__name__)
@@ -47,21 +48,6 @@ def total_steps(units: int, sft: SftConfig) -> int:
     if sft.epochs <= 0:
         raise ConfigError("sft.epochs must be above 0 when sft.max_steps is 0")
     return max(1, math.ceil(sft.epochs * units / sft.global_batch_size))
-
-
-def make_scheduler(optimizer: torch.optim.Optimizer, total: int, warmup: int, kind: str) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up over ``warmup`` steps, then constant or cosine decay to 0 at ``total``."""
-    if kind not in ("constant", "cosine"):
-        raise ConfigError(f"optim.schedule '{kind}' is not one of constant, cosine")
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if kind == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
-        return 1.0
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def warmup_steps(total: int, sft: SftConfig, optim: OptimConfig) -> int:

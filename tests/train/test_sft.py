@@ -15,7 +15,8 @@ from swe_srl.dataset import build_dataset
 from swe_srl.errors import DataError
 from swe_srl.stepwise import StepwiseConfig
 from swe_srl.train.metrics import read_metrics
-from swe_srl.train.sft import accumulate_gradients, make_scheduler, masked_nll, run, total_steps
+from swe_srl.train.schedule import make_scheduler
+from swe_srl.train.sft import accumulate_gradients, masked_nll, run, total_steps
 from swe_srl.train.sft_data import (
     IGNORE, SftItems, assistant_text, collate, encode_conversation,
 )
