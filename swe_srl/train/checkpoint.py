@@ -82,3 +82,18 @@ def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any) -
     scheduler.load_state_dict(state["scheduler"])
     set_rng_state(state["rng"])
     return json.loads((path / "trainer_state.json").read_text())
+
+
+def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False) -> Path:
+    """The trained model (adapters under LoRA) in ``out/final``, loadable with ``from_pretrained``.
+
+    With ``merge``, LoRA weights are also folded into the base and saved whole in ``out/merged``.
+    """
+    final = Path(out) / "final"
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    if merge:
+        merged = model.merge_and_unload()
+        merged.save_pretrained(Path(out) / "merged")
+        tokenizer.save_pretrained(Path(out) / "merged")
+    return final

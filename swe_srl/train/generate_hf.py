@@ -1,23 +1,77 @@
-"""Rollouts with transformers' ``generate`` on the training model itself (CPU or GPU)."""
+"""Rollouts with transformers' ``generate`` on the training model itself (CPU or GPU).
+
+GRPO samples G completions of each prompt, and SRL prompts are long while completions are short,
+so prefilling every prompt G times (what ``generate(num_return_sequences=G)`` does) is most of the
+rollout cost. The shared-prefill path prefills each prompt once: one forward pass over the
+left-padded prompts minus their last token fills a KV cache, the cache is repeated G times along
+the batch, and ``generate`` then only has the last prompt token left to process before decoding.
+Models whose forward or cache cannot do this fall back, with a log line, to the plain path.
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
 from typing import Any, Sequence
 
 import torch
 
 from swe_srl.train.rollout import Completion, Sampling
 
+log = logging.getLogger(__name__)
+
+
+def _forward_parameters(model: Any) -> set[str]:
+    """The named parameters of the underlying transformers model's forward (through a PEFT wrapper)."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return set(inspect.signature(inner.forward).parameters)
+
+
+def shared_prefill_unsupported(model: Any) -> str | None:
+    """Why ``model`` cannot take the shared-prefill path, or None when it can (checked before any run)."""
+    config = getattr(model, "config", None)
+    if config is None:
+        return "the model has no config"
+    if getattr(config, "is_encoder_decoder", False):
+        return "encoder-decoder models prefill the encoder, not a decoder cache"
+    params = _forward_parameters(model)
+    if "position_ids" not in params:
+        return "the model's forward takes no position_ids, so left-padded positions cannot be given"
+    if "cache" not in params and "past_key_values" not in params:
+        return "the model's forward takes no cache argument"
+    return None
+
+
+def _cache_unsupported(cache: Any, expected_length: int) -> str | None:
+    """Why the cache a prefill returned cannot be repeated and resumed, or None when it can."""
+    from transformers.cache_utils import Cache
+
+    if not isinstance(cache, Cache):
+        return f"the prefill returned a {type(cache).__name__}, not a transformers Cache"
+    if any(getattr(cache, "is_linear", [])):
+        return "the cache has recurrent (linear) layers, which generate cannot resume from a prefix"
+    if not hasattr(cache, "batch_repeat_interleave"):
+        return f"{type(cache).__name__} has no batch_repeat_interleave"
+    if cache.get_seq_length() != expected_length:
+        return f"the cache holds {cache.get_seq_length()} positions, not the {expected_length} prefilled"
+    return None
+
 
 class TransformersBackend:
-    """Samples from the very module being trained, so there are never weights to sync."""
+    """Samples from the very module being trained, so there are never weights to sync.
 
-    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 64) -> None:
+    ``Sampling.temperature <= 0`` means greedy decoding (as vLLM reads it). ``shared_prefill=False``
+    forces the plain path, where ``generate`` prefills every prompt ``n`` times.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 64, shared_prefill: bool = True) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_id = tokenizer.eos_token_id
+        self.shared_prefill = shared_prefill
+        self._unsupported: str | None = None  # set once a model or cache is found unable to share
 
     def sync_weights(self, model: Any) -> None:
         self.model = model  # same module object: nothing to copy
@@ -43,21 +97,61 @@ class TransformersBackend:
         for row, prompt in enumerate(prompts):
             ids[row, width - len(prompt) :] = torch.tensor(list(prompt), dtype=torch.long)
             attention[row, width - len(prompt) :] = 1
-        generated = self.model.generate(
-            input_ids=ids.to(device),
-            attention_mask=attention.to(device),
-            do_sample=True,
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            top_k=0,  # pure temperature sampling, as vLLM does by default
-            max_new_tokens=sampling.max_new_tokens,
-            num_return_sequences=n,
-            pad_token_id=self.pad_id,
-            eos_token_id=self.eos_id,
-        )
-        new_tokens = generated[:, width:].tolist()
+        ids, attention = ids.to(device), attention.to(device)
+        generated = None
+        if self._wants_shared(n, width):
+            generated = self._generate_shared(ids, attention, n, sampling)
+        if generated is None:
+            # What num_return_sequences does inside generate, done here because greedy refuses it.
+            generated = self.model.generate(input_ids=ids.repeat_interleave(n, dim=0),
+                                            attention_mask=attention.repeat_interleave(n, dim=0),
+                                            **self._decoding(sampling))
+        return self._completions(generated[:, width:].tolist(), len(prompts), n)
+
+    def _wants_shared(self, n: int, width: int) -> bool:
+        # With one completion per prompt, or a one-token prompt, there is no prefill to share.
+        if not self.shared_prefill or n < 2 or width < 2 or self._unsupported is not None:
+            return False
+        reason = shared_prefill_unsupported(self.model)
+        if reason is not None:
+            self._give_up(reason)
+            return False
+        return True
+
+    def _give_up(self, reason: str) -> None:
+        self._unsupported = reason
+        log.warning("shared prefill off, generate prefills each prompt n times: %s", reason)
+
+    def _generate_shared(self, ids: torch.Tensor, attention: torch.Tensor, n: int, sampling: Sampling):
+        """Prefill each prompt once, then decode its ``n`` completions from copies of its cache."""
+        params = _forward_parameters(self.model)
+        cache_key = "cache" if "cache" in params else "past_key_values"
+        # The positions generate gives left-padded rows: count of real tokens so far, pads at 0.
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        extra = {"logits_to_keep": 1} if "logits_to_keep" in params else {}  # no full-vocabulary logits
+        out = self.model(input_ids=ids[:, :-1], attention_mask=attention[:, :-1], position_ids=None,
+                         use_cache=True, **extra)
+        cache = getattr(out, "cache", None) if cache_key == "cache" else getattr(out, "past_key_values", None)
+        reason = _cache_unsupported(cache, ids.shape[1] - 1)
+        if reason is not None:
+            self._give_up(reason)
+            return None
+        # Rows of one prompt stay adjacent, in the order num_return_sequences gives them.
+        cache.batch_repeat_interleave(n)
+        return self.model.generate(input_ids=ids.repeat_interleave(n, dim=0),
+                                   attention_mask=attention.repeat_interleave(n, dim=0),
+                                   **{cache_key: cache}, **self._decoding(sampling))
+
+    def _decoding(self, sampling: Sampling) -> dict[str, Any]:
+        common = {"max_new_tokens": sampling.max_new_tokens, "pad_token_id": self.pad_id, "eos_token_id": self.eos_id}
+        if sampling.temperature <= 0:
+            return {**common, "do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        # top_k=0: pure temperature (and top-p) sampling, as vLLM does by default.
+        return {**common, "do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0}
+
+    def _completions(self, new_tokens: list[list[int]], prompts: int, n: int) -> list[list[Completion]]:
         groups: list[list[Completion]] = []
-        for row in range(len(prompts)):
+        for row in range(prompts):
             group = []
             for tokens in new_tokens[row * n : (row + 1) * n]:
                 finished = self.eos_id in tokens

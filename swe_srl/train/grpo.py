@@ -29,7 +29,7 @@ from swe_srl.config import TrainConfig, load_config  # noqa: F401  (re-exported 
 from swe_srl.errors import ConfigError
 from swe_srl.reward import Score, score_group
 from swe_srl.train.schedule import make_scheduler
-from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint, save_final
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.groups import fill_batch, group_advantages
 from swe_srl.train.logprobs import shared_prefix_support
@@ -218,11 +218,5 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
                             trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints)
 
     metrics.close()
-    final = out / "final"
-    model.save_pretrained(final)
-    tokenizer.save_pretrained(final)
-    if config.lora.enabled and config.run.merge_on_save:
-        merged = model.merge_and_unload()
-        merged.save_pretrained(out / "merged")
-        tokenizer.save_pretrained(out / "merged")
+    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save)
     return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from swe_srl.config import OptimConfig, SftConfig, TrainConfig
 from swe_srl.errors import ConfigError
-from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint, save_final
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.grpo import TrainResult, seed_everything
 from swe_srl.train.metrics import MetricsLog
@@ -190,13 +190,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
                             trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints)
 
     metrics.close()
-    final = out / "final"
-    model.save_pretrained(final)
-    tokenizer.save_pretrained(final)
-    if config.lora.enabled and config.run.merge_on_save:
-        merged = model.merge_and_unload()
-        merged.save_pretrained(out / "merged")
-        tokenizer.save_pretrained(out / "merged")
+    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save)
     return TrainResult(output_dir=out, steps=max(start, total), final_model=final, history=history)
 
 
