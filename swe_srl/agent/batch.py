@@ -123,7 +123,7 @@ def run_batch(
         try:
             record = dict(future.result())
         except Exception as err:  # one job's failure must not stop the others
-            log.error("%s failed: %s", job.key, err, exc_info=log.isEnabledFor(logging.DEBUG))
+            log.error("%s failed: %s", job.key, err, exc_info=True)
             result.failed[job.key] = f"{type(err).__name__}: {err}"
             record = None
         else:

@@ -43,7 +43,9 @@ def reap_leftovers(client: Any, label: str) -> int:
     import docker
 
     reaped = 0
-    for container in client.containers.list(all=True, filters={"label": f"{label}=1"}):
+    # ignore_removed: a container another thread removes between the listing and its inspection
+    # would otherwise make list() raise NotFound.
+    for container in client.containers.list(all=True, filters={"label": f"{label}=1"}, ignore_removed=True):
         owner = container.labels.get(OWNER_LABEL, "")
         if owner and owner_alive(owner):
             continue
