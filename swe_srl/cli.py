@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
-from rich.table import Table
 
 from swe_srl.errors import SweSrlError
-from swe_srl.tables import collect_table, data_table, eval_table, import_table
+from swe_srl.tables import collect_table, data_table, eval_table, import_table, synthesis_table
 
 console = Console(stderr=False)
 
@@ -235,24 +234,21 @@ def _tasks_synthesize(args: argparse.Namespace) -> int:
 
     config = SynthConfig(out=args.out, max_per_package=args.max_per_package, workers=args.workers,
                          suite_timeout=args.suite_timeout, verify=args.verify,
-                         kinds=tuple(args.kinds) if args.kinds else None)
+                         kinds=tuple(args.kinds) if args.kinds else None,
+                         rewrite_model=args.rewrite_model, rewrite_base_url=args.rewrite_base_url)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         bar_task = bar.add_task("synthesizing", total=None)
         _, report = synthesize(args.packages, config,
                                progress=lambda what, done, total: bar.update(bar_task, description=what,
                                                                              completed=done, total=total))
-    table = Table(title=f"synthesized into {args.out}")
-    for column in ("kind", "tried", "kept", "dropped (reason: count)"):
-        table.add_column(column)
-    for kind, counts in report.totals().items():
-        reasons = ", ".join(f"{r}: {n}" for r, n in sorted(counts.items()) if r not in ("tried", "kept"))
-        table.add_row(kind, str(counts.get("tried", 0)), str(counts.get("kept", 0)), reasons)
-    console.print(table)
+    console.print(synthesis_table(report, f"synthesized into {args.out}"))
     for package in report.packages:
         status = f"[red]failed ({package.stage})[/]" if package.error else f"{sum(package.kept.values())} kept"
         console.print(f"  {package.spec}: {status} in {package.seconds:.0f}s")
         if package.error:
             console.print(f"    [yellow]{package.error}[/]")
+        if package.rewrites:
+            console.print("    statements: " + ", ".join(f"{k}: {n}" for k, n in sorted(package.rewrites.items())))
     return 0 if report.kept else 1
 
 
@@ -265,6 +261,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "data build": _data_build,
     "train srl": _train_srl,
     "train sft": _train_sft,
+    "tasks synthesize": _tasks_synthesize,
 }
 
 
@@ -286,7 +283,9 @@ def _add_agent_flags(parser: argparse.ArgumentParser, *, model_required: bool) -
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="swe-srl", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="swe-srl", description="Train software-engineering agents with Supervised Reinforcement Learning."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does (sandboxes, images, grading)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -351,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--suite-timeout", type=float, default=600.0, help="seconds for one run of a whole suite")
     synth.add_argument("--kinds", nargs="+", help="mutation kinds to use (default: all)")
     synth.add_argument("--verify", action="store_true", help="also grade each gold patch with the swebench harness")
+    synth.add_argument("--rewrite-model", help="OpenAI-compatible model that rephrases each kept task's statement")
+    synth.add_argument("--rewrite-base-url", help="its endpoint, e.g. http://localhost:8000/v1 ($OPENAI_API_KEY)")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled default")
     demo.add_argument("--workdir", default="runs/demo", help="where the demo writes its outputs")

@@ -68,6 +68,17 @@ def eval_table(report: Any, title: str) -> Table:
     return table
 
 
+def synthesis_table(report: Any, title: str) -> Table:
+    """A FactoryReport: candidates tried and kept per mutation kind, and why the rest were dropped."""
+    table = Table(title=title)
+    for column in ("kind", "tried", "kept", "dropped (reason: count)"):
+        table.add_column(column)
+    for kind, counts in report.totals().items():
+        reasons = ", ".join(f"{r}: {n}" for r, n in sorted(counts.items()) if r not in ("tried", "kept"))
+        table.add_row(kind, str(counts.get("tried", 0)), str(counts.get("kept", 0)), reasons)
+    return table
+
+
 _BARS = "▁▂▃▄▅▆▇█"
 
 

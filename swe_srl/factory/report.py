@@ -24,6 +24,7 @@ class PackageReport:
     dropped: dict[str, Counter] = field(default_factory=dict)  # kind -> reason -> count
     seconds: float = 0.0  # wall time for the whole package
     setup_seconds: float = 0.0  # download, images and baseline
+    rewrites: Counter = field(default_factory=Counter)  # statement rewrite outcome -> count (when a model is set)
 
     def drop(self, kind: str, reason: str) -> None:
         self.dropped.setdefault(kind, Counter())[reason] += 1
@@ -34,7 +35,7 @@ class PackageReport:
             "flaky_tests": self.flaky_tests, "suite_seconds": round(self.suite_seconds, 2),
             "candidates": self.candidates, "tried": dict(self.tried), "kept": dict(self.kept),
             "dropped": {k: dict(v) for k, v in self.dropped.items()}, "seconds": round(self.seconds, 2),
-            "setup_seconds": round(self.setup_seconds, 2),
+            "setup_seconds": round(self.setup_seconds, 2), "rewrites": dict(self.rewrites),
         }
 
 

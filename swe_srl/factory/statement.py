@@ -8,6 +8,7 @@ Frames inside the package are never quoted, and any line holding the changed cod
 from __future__ import annotations
 
 import ast
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -108,6 +109,12 @@ def called_name(code_line: str) -> str | None:
                 if passed:
                     return passed
     return None
+
+
+def changed_lines(original: str, buggy: str) -> list[str]:
+    """The lines a mutation removed and added (what no statement may quote)."""
+    diff = difflib.unified_diff(original.splitlines(), buggy.splitlines(), lineterm="", n=0)
+    return [line[1:] for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
 
 
 def _clean(lines: list[str], forbidden: list[str]) -> list[str]:

@@ -9,7 +9,6 @@ reported with the reason and the run goes on with the next one.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import math
@@ -17,7 +16,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from queue import Queue
 from typing import Any, Callable, Sequence
@@ -32,9 +31,10 @@ from swe_srl.factory.runner import ValidationContainer
 from swe_srl.factory.sdist import (SDIST_SUFFIXES, download_sdist, import_root, is_test_file, normalize, parse_spec,
                                    source_files, unpack)
 from swe_srl.factory.source import Module
-from swe_srl.factory.statement import Failure, parse_failures, write_statement
+from swe_srl.factory.rewrite import REWRITTEN, ChatModel, rewrite_client, rewrite_statement
+from swe_srl.factory.statement import Failure, changed_lines, parse_failures, write_statement
 from swe_srl.factory.validate import GOLD_FAILS, TASK_ERROR, Verdict, validate
-from swe_srl.errors import SweSrlError
+from swe_srl.errors import ConfigError, SweSrlError
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,13 @@ class SynthConfig:
     verify: bool = False  # also grade each kept task's gold patch with the swebench harness
     cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "swe-srl" / "factory")
     seed: int = 0  # candidate order
+    rewrite_model: str | None = None  # an OpenAI-compatible model that rephrases each kept statement; None: template
+    rewrite_base_url: str | None = None  # its endpoint, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)
+
+    def __post_init__(self) -> None:
+        if bool(self.rewrite_model) != bool(self.rewrite_base_url):
+            raise ConfigError("rewrite_model and rewrite_base_url go together: set both to rewrite statements "
+                              "with a model, or neither to keep the template statements")
 
 
 def synthesize(specs: Sequence[str], config: SynthConfig, progress: Progress | None = None,
@@ -95,16 +102,26 @@ def _name_version(spec: str, sdist: Path) -> tuple[str, str]:
     return name, version
 
 
-def synthesize_package(spec: str, config: SynthConfig, report: PackageReport, client: Any,
-                       progress: Progress | None = None) -> list[Task]:
-    """One package (see the module docstring); PackageError when it cannot be used at all."""
-    start = time.monotonic()
+@dataclass(frozen=True)
+class PreparedPackage:
+    """A package ready for validation: its pristine repo and environment image (no container yet)."""
+
+    spec: str
+    name: str
+    version: str
+    pristine: Path  # the unpacked sdist as a git repo (one commit: base_sha)
+    base_sha: str
+    env: str  # environment image tag
+
+
+def prepare_package(spec: str, cache: Path, client: Any) -> PreparedPackage:
+    """Download, unpack, fetch test requirements and build the environment image; PackageError on failure."""
     try:
-        sdist = download_sdist(spec, config.cache / "sdists")
+        sdist = download_sdist(spec, cache / "sdists")
     except PackageError as err:
         raise PackageError(spec, str(err).split(": ", 1)[-1], stage="download") from None
     name, version = _name_version(spec, sdist)
-    work = config.cache / "work" / f"{normalize(name)}-{version}"
+    work = cache / "work" / f"{normalize(name)}-{version}"
     pristine = work / "repo"
     base_sha = unpack(sdist, pristine, spec)
     files = gitrepo.git(["ls-files"], pristine).split()
@@ -114,6 +131,16 @@ def synthesize_package(spec: str, config: SynthConfig, report: PackageReport, cl
     requirements = read_test_requirements(pristine, name)
     fetched, _missing = download_wheels(requirements, work / "wheels", spec)
     env = image.ensure_env_image(name, version, import_root(pristine), work / "wheels", fetched, client, spec)
+    return PreparedPackage(spec, name, version, pristine, base_sha, env)
+
+
+def synthesize_package(spec: str, config: SynthConfig, report: PackageReport, client: Any,
+                       progress: Progress | None = None) -> list[Task]:
+    """One package (see the module docstring); PackageError when it cannot be used at all."""
+    start = time.monotonic()
+    prepared = prepare_package(spec, config.cache, client)
+    name, version, pristine, base_sha, env = (prepared.name, prepared.version, prepared.pristine,
+                                              prepared.base_sha, prepared.env)
     containers: Queue[ValidationContainer] = Queue()
     opened: list[ValidationContainer] = []
     try:
@@ -122,7 +149,7 @@ def synthesize_package(spec: str, config: SynthConfig, report: PackageReport, cl
         baseline = run_baseline(first, spec, config.suite_timeout)
         report.passing_tests, report.flaky_tests = len(baseline.passing), len(baseline.flaky)
         report.suite_seconds = baseline.seconds
-        candidates, originals = _candidates(pristine, baseline, config)
+        candidates, originals = candidates_for(pristine, baseline, config)
         report.candidates = len(candidates)
         for _ in range(max(1, config.workers) - 1):
             opened.append(ValidationContainer(client, env, pristine, spec))
@@ -136,7 +163,8 @@ def synthesize_package(spec: str, config: SynthConfig, report: PackageReport, cl
             c.close()
 
 
-def _candidates(repo: Path, baseline: Baseline, config: SynthConfig) -> tuple[list[Mutation], dict[str, str]]:
+def candidates_for(repo: Path, baseline: Baseline, config: SynthConfig) -> tuple[list[Mutation], dict[str, str]]:
+    """Compiling mutations of the functions the passing tests call, in balanced kind order; the module texts."""
     exercised: dict[str, set[str]] = {}
     for key in baseline.callers:
         path, _, qualname = key.partition("::")
@@ -168,6 +196,7 @@ def _run_candidates(spec: str, name: str, version: str, candidates: list[Mutatio
     kept: list[Task] = []
     pending: dict[str, int] = {}  # kind -> candidates in flight
     tried: set[int] = set()  # indices into candidates
+    rewriter = rewrite_client(config.rewrite_model, config.rewrite_base_url) if config.rewrite_model else None
 
     def wanted(mutation: Mutation) -> bool:
         # Under the lock: stop a kind at its quota, and everything at the package's target.
@@ -194,8 +223,13 @@ def _run_candidates(spec: str, name: str, version: str, candidates: list[Mutatio
                 verdict, task = Verdict(False, TASK_ERROR), None
         finally:
             containers.put(container)
+        outcome = None
+        if task is not None and rewriter is not None:  # outside the lock: a model call may take a while
+            task, outcome = _rewrite(task, mutation, originals[mutation.path], rewriter)
         with lock:
             pending[mutation.kind] -= 1
+            if outcome is not None:
+                report.rewrites[outcome] += 1
             if task is not None:
                 report.kept[mutation.kind] += 1
                 kept.append(task)
@@ -218,6 +252,15 @@ def _run_candidates(spec: str, name: str, version: str, candidates: list[Mutatio
     return kept
 
 
+def _rewrite(task: Task, mutation: Mutation, original: str, model: ChatModel) -> tuple[Task, str]:
+    """The task with its statement rephrased by ``model``, or unchanged (see rewrite.py); and the outcome."""
+    changed = changed_lines(original, mutation.apply(original))
+    result = rewrite_statement(model, task.problem_statement, changed, instance_id=task.instance_id)
+    if result.outcome != REWRITTEN:
+        return task, result.outcome
+    return replace(task, problem_statement=result.text), result.outcome
+
+
 def _make_task(spec: str, name: str, version: str, mutation: Mutation, original: str, verdict: Verdict,
                baseline: Baseline, base_sha: str, env: str, pristine: Path, config: SynthConfig, client: Any,
                lock: threading.Lock) -> Task | None:
@@ -234,8 +277,7 @@ def _make_task(spec: str, name: str, version: str, mutation: Mutation, original:
     f2p = sorted(verdict.fail_to_pass)
     failures = parse_failures(verdict.run.output if verdict.run else "", f2p)
     shown = next((failures[t] for t in f2p if t in failures and failures[t].error), None)
-    changed = [line[1:] for line in difflib.unified_diff(original.splitlines(), buggy.splitlines(), lineterm="", n=0)
-               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    changed = changed_lines(original, buggy)
     failure = shown or Failure(f2p[0], (), ())
     iid = rows.instance_id(name, version, mutation.kind, key)
     statement = write_statement(failure, package=name, others=[t for t in f2p if t != failure.test],

@@ -46,14 +46,17 @@ def judge(baseline: Baseline, run: SuiteRun) -> Verdict:
 
 
 def validate(container: ValidationContainer, baseline: Baseline, mutation: Mutation, original: str,
-             timeout: float) -> Verdict:
-    """Write the bug, run the calling tests' files, then the whole suite; restore the file."""
+             timeout: float, *, targeted: bool = True) -> Verdict:
+    """Write the bug, run the calling tests' files, then the whole suite; restore the file.
+
+    ``targeted=False`` skips the first, file-level run (the benchmark's baseline strategy).
+    """
     callers = baseline.tests_calling(mutation.path, mutation.function)
     if baseline.callers and not callers:
         return Verdict(False, NOT_EXERCISED)
     container.write(mutation.path, mutation.apply(original))
     try:
-        if callers:
+        if callers and targeted:
             files = sorted({t.split("::", 1)[0] for t in callers})
             quick = container.pytest(files, timeout)
             if quick.timed_out:

@@ -162,6 +162,11 @@ def ensure_task_image(task: Task, client: Any | None = None) -> str:
     if not task.image:
         raise SandboxError(f"task {task.instance_id}: the row has no 'image' field and the task is not bundled; "
                            "add the SWE-bench image name (e.g. swebench/sweb.eval.x86_64.<id>:latest)")
+    if isinstance(task.extra.get("synthesis"), dict) and _has_image(client, task.image) is None:
+        # Synthesized tasks' images live in no registry: rebuilt from the package's sdist instead.
+        from swe_srl.factory.rebuild import rebuild_task_image
+
+        return rebuild_task_image(task, client)
     return pull_image(task.image, client, instance_id=task.instance_id)
 
 

@@ -121,3 +121,22 @@ def test_scripted_teacher_resolves_and_its_rows_import(synthesized, tmp_path):
 
     examples = list(build_examples(trajectory, StepwiseConfig(max_prompt_tokens=None), lambda text: len(text.split())))
     assert len(examples) >= len(trajectory.steps) - 1
+
+
+def test_a_missing_task_image_is_rebuilt_from_the_row(synthesized, docker_client):
+    from dataclasses import replace
+
+    from swe_srl.errors import SandboxError
+    from swe_srl.sandbox.images import ensure_task_image
+
+    tasks, *_ = synthesized
+    task = tasks[-1]
+    docker_client.images.remove(task.image, force=True)
+    assert ensure_task_image(task, docker_client) == task.image  # rebuilt, not pulled (no registry here)
+    head = docker_client.containers.run(task.image, ["git", "-C", "/testbed", "rev-parse", "HEAD"], remove=True,
+                                        network_mode="none")
+    assert head.decode().strip() == task.base_commit
+    stale = replace(task, image=task.image + "x", extra={**task.extra, "synthesis": {
+        **task.extra["synthesis"], "pristine_commit": "0" * 40}})
+    with pytest.raises(SandboxError, match=f"task {task.instance_id}: .*sdist changed"):
+        ensure_task_image(stale, docker_client)
