@@ -129,7 +129,7 @@ class TransformersBackend:
         # The positions generate gives left-padded rows: count of real tokens so far, pads at 0.
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
         extra = {"logits_to_keep": 1} if "logits_to_keep" in params else {}  # no full-vocabulary logits
-        out = self.model(input_ids=ids[:, :-1], attention_mask=attention[:, :-1], position_ids=None,
+        out = self.model(input_ids=ids[:, :-1], attention_mask=attention[:, :-1], position_ids=positions[:, :-1],
                          use_cache=True, **extra)
         cache = getattr(out, "cache", None) if cache_key == "cache" else getattr(out, "past_key_values", None)
         reason = _cache_unsupported(cache, ids.shape[1] - 1)
