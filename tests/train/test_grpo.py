@@ -1,9 +1,10 @@
-"""The SRL recipe end to end on CPU: exact resume, and learning on a synthetic mapping.
+"""The SRL recipe end to end on CPU: exact resume, and learning from the reward.
 
 The tiny model starts from random weights, which never emit the format (every reward -1, so
-no group has signal). The fixture therefore first trains it openly with a short SFT on
+no group has signal). The fixtures therefore first train it openly with a short SFT on
 *format-only* data: completions with the right shape but a file drawn at random, so the
-prompt -> file mapping that GRPO is then asked to learn is not taught.
+prompt -> file mapping is not taught; the `weak` one stops early, leaving GRPO most of the
+format to learn from the reward itself.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ def warm(tmp_path_factory) -> Path:
     tokenizer.save_pretrained(root / "warm")
     synthetic.save_dataset(root / "data")
     return root
+
+
+@pytest.fixture(scope="module")
+def weak(warm) -> Path:
+    """A tiny model given only 60 format SFT steps: it still breaks the format ~95% of the time."""
+    tokenizer = tiny_tokenizer()
+    model = tiny_model(tokenizer, seed=0)
+    sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=60, lr=1e-2, batch_size=16)
+    model.save_pretrained(warm / "weak")
+    tokenizer.save_pretrained(warm / "weak")
+    return warm / "weak"
 
 
 def config(root: Path, name: str, *extra: str):
@@ -97,23 +109,49 @@ def test_metrics_record_fields(warm):
     assert (result.final_model / "config.json").exists()
 
 
+def policy_score(model_dir: Path, samples: int = 8, seed: int = 1234) -> tuple[float, float]:
+    """Mean reward and format-failure rate of a saved policy on every synthetic prompt.
+
+    Sampled as in training (temperature 1) from a fixed seed, so a before/after comparison is
+    not at the mercy of which prompts a training step happened to draw.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from swe_srl.reward import score_group
+    from swe_srl.train.generate_hf import TransformersBackend
+    from swe_srl.train.rollout import Sampling
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    rows = synthetic.rows()
+    prompts = [
+        tokenizer(tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True),
+                  add_special_tokens=False)["input_ids"]
+        for r in rows
+    ]
+    torch.manual_seed(seed)
+    groups = TransformersBackend(model, tokenizer).generate(prompts, samples, Sampling(1.0, 1.0, 32))
+    scores = [s for r, group in zip(rows, groups) for s in score_group([c.text for c in group], r["target"])]
+    return sum(s.reward for s in scores) / len(scores), sum(not s.format_ok for s in scores) / len(scores)
+
+
 @pytest.mark.slow
-def test_grpo_learns_the_mapping(warm):
-    result = run(config(warm, "learn", "steps=40", "num_generations=8", "prompts_per_step=4", "save_every=0",
-                        "lr=1e-3"))
-    history = result.history
-    first = history[:5]
-    last = history[-5:]
-    mean = lambda rows, key: sum(r[key] for r in rows) / len(rows)  # noqa: E731
-    start_reward, end_reward = mean(first, "reward_mean"), mean(last, "reward_mean")
-    start_exact, end_exact = mean(first, "exact_match_rate"), mean(last, "exact_match_rate")
-    print(f"reward {start_reward:.3f} -> {end_reward:.3f}; exact {start_exact:.3f} -> {end_exact:.3f}; "
-          f"format failures {mean(first, 'format_failure_rate'):.3f} -> {mean(last, 'format_failure_rate'):.3f}")
-    # Measured (CPU, seed 0, 40 steps): reward 0.53 -> 0.80 and 0.29 -> 0.77, format failures 0.20 -> 0.07 and
-    # 0.33 -> 0.09, exact match 0.14 -> 0.15 and 0.14 -> 0.09. The gain is the format and the action's shape;
-    # the prompt->file mapping itself is not learnt at this size, so exact match is printed, not asserted.
-    assert end_reward > start_reward + 0.1
-    assert mean(last, "format_failure_rate") < mean(first, "format_failure_rate")
+def test_grpo_learns_from_the_reward(warm, weak):
+    """Reward up and format failures down, measured on the whole prompt set before and after.
+
+    The policy starts from the weakly warmed model, so what it learns it learns from the reward:
+    the -1 of a malformed reply against the similarity of a well-formed one. Measured (seeds 0, 1,
+    2): reward -0.89 -> -0.20, -0.63, -0.25; format failures 0.95 -> 0.58, 0.80, 0.58. (From the
+    fully warmed model, at 0.72 already, 40 steps add nothing measurable: the prompt -> file
+    mapping itself is not learnt at this size, so exact match is not asserted.)
+    """
+    result = run(config(warm, "learn", f"model.path={weak}", "steps=40", "num_generations=8", "prompts_per_step=4",
+                        "save_every=0", "lr=1e-3"))
+    before_reward, before_failures = policy_score(weak)
+    after_reward, after_failures = policy_score(result.final_model)
+    print(f"reward {before_reward:.3f} -> {after_reward:.3f}; format failures {before_failures:.3f} -> {after_failures:.3f}")
+    assert after_reward > before_reward + 0.1
+    assert after_failures < before_failures - 0.05
 
 
 def test_lora_run_trains_adapters_and_uses_the_base_as_reference(warm):
