@@ -1,8 +1,9 @@
 """The factory on the real engine, bounded for CI: toolz with a handful of candidates, graded by the
 official harness, solved by the scripted teacher, plus the failure paths (no tests, failed build,
-suite timeout), each reported with the package's name while the run goes on.
+suite timeout), each reported with the package's name while the run goes on; and click and attrs,
+one kept task each from a few tries of chosen kinds, graded gold-resolved and empty-unresolved.
 
-toolz's sdist comes from PyPI through pip (kept in a cache); without the index the test skips.
+The sdists come from PyPI through pip (kept in a cache); without the index those tests skip.
 """
 
 from __future__ import annotations
@@ -140,3 +141,40 @@ def test_a_missing_task_image_is_rebuilt_from_the_row(synthesized, docker_client
         **task.extra["synthesis"], "pristine_commit": "0" * 40}})
     with pytest.raises(SandboxError, match=f"task {task.instance_id}: .*sdist changed"):
         ensure_task_image(stale, docker_client)
+
+
+# Kinds that kept a task on each package in a 10-per-package run (benchmarks/factory_yield.py): most
+# attrs candidates break every test, which the recipe drops, so these avoid the kinds that mostly do.
+MORE_PACKAGES = {
+    "click==8.1.7": ("remove_early_return", "drop_if_branch", "swap_boolean"),
+    "attrs==23.2.0": ("change_exception", "remove_early_return", "shift_constant"),
+}
+
+
+@pytest.mark.parametrize("spec", sorted(MORE_PACKAGES))
+def test_another_package_yields_a_task_the_harness_grades(spec, docker_client, tmp_path):
+    """One kept task within a few tries, loadable, resolved by its gold patch and not by an empty one."""
+    from swe_srl.evaluate.grade import grade
+    from swe_srl.factory.sdist import download_sdist
+
+    try:
+        download_sdist(spec, CACHE / "sdists")
+    except PackageError as err:
+        pytest.skip(f"cannot download {spec} from the package index: {err}")
+    name = spec.partition("==")[0]
+    config = SynthConfig(out=tmp_path / "out", max_per_package=1, max_tries=4, workers=1, suite_timeout=120,
+                         kinds=MORE_PACKAGES[spec], cache=CACHE)
+    tasks, report = synthesize([spec], config, client=docker_client)
+    (package,) = report.packages
+    assert not package.error, package.error
+    assert len(tasks) == 1 and sum(package.tried.values()) <= 4, package
+    (task,) = load_tasks(config.out / TASKS_FILE)
+    assert task.instance_id == tasks[0].instance_id and task.gradable and task.fail_to_pass
+    meta = task.extra["synthesis"]
+    assert meta["kind"] in MORE_PACKAGES[spec] and meta["path"].startswith("src/")  # both use a src layout
+    assert task.patch.startswith(f"diff --git a/{meta['path']} b/{meta['path']}")
+    gold = grade(task, task.patch, run_id=f"factory-gold-{name}", log_dir=tmp_path / "logs")
+    assert gold.resolved, gold
+    base = grade(task, "", run_id=f"factory-base-{name}", log_dir=tmp_path / "logs")
+    assert not base.resolved
+    assert all(status != "PASSED" for status in base.fail_to_pass.values())
