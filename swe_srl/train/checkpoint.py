@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import shutil
 from pathlib import Path
@@ -12,6 +13,8 @@ import numpy as np
 import torch
 
 from swe_srl.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 PREFIX = "checkpoint-"
 
@@ -97,3 +100,14 @@ def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False) ->
         merged.save_pretrained(Path(out) / "merged")
         tokenizer.save_pretrained(Path(out) / "merged")
     return final
+
+
+def resume_latest(out: Path, model: Any, optimizer: Any, scheduler: Any, stream: Any) -> int:
+    """Load the newest checkpoint in ``out`` into the training state; the step it ends (0: none)."""
+    checkpoints = list_checkpoints(out)
+    if not checkpoints:
+        return 0
+    state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler)
+    stream.load_state(state["data"])
+    log.info("resumed from %s at step %d", checkpoints[-1], int(state["step"]))
+    return int(state["step"])

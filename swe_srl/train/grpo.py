@@ -29,7 +29,7 @@ from swe_srl.config import TrainConfig, load_config  # noqa: F401  (re-exported 
 from swe_srl.errors import ConfigError
 from swe_srl.reward import Score, score_group
 from swe_srl.train.schedule import make_scheduler
-from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint, save_final
+from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.groups import fill_batch, group_advantages
 from swe_srl.train.logprobs import shared_prefix_support
@@ -119,14 +119,9 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         log.log(logging.INFO if shared else logging.WARNING, "shared-prefix packing %s: %s",
                 "on" if shared else "off (plain path)", why)
 
-    start = 0
-    checkpoints = list_checkpoints(out) if config.run.resume else []
-    if checkpoints:
-        state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler)
-        stream.load_state(state["data"])
-        start = int(state["step"])
+    start = resume_latest(out, model, optimizer, scheduler, stream) if config.run.resume else 0
+    if start:
         backend.sync_weights(model)
-        log.info("resumed from %s at step %d", checkpoints[-1], start)
     metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start)
 
     def prompt_ids(index: int) -> tuple[int, ...]:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from swe_srl.config import OptimConfig, SftConfig, TrainConfig
 from swe_srl.errors import ConfigError
-from swe_srl.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint, save_final
+from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.grpo import TrainResult, seed_everything
 from swe_srl.train.metrics import MetricsLog
@@ -124,13 +124,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     stream = PromptStream(len(items), seed=config.run.seed, shuffle=config.data.shuffle)
     log.info("sft (%s): %d units, %d steps of %d, %d warm-up", s.mode, len(items), total, s.global_batch_size, warmup)
 
-    start = 0
-    checkpoints = list_checkpoints(out) if config.run.resume else []
-    if checkpoints:
-        state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler)
-        stream.load_state(state["data"])
-        start = int(state["step"])
-        log.info("resumed from %s at step %d", checkpoints[-1], start)
+    start = resume_latest(out, model, optimizer, scheduler, stream) if config.run.resume else 0
     metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start)
 
     history: list[dict[str, Any]] = []
