@@ -177,55 +177,48 @@ def _data_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_srl(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from swe_srl.train.grpo import load_config, run
-
-    config = load_config(args.config, args.overrides)
-    if args.resume:
-        config = replace(config, run=replace(config.run, resume=True))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("SRL", total=config.run.steps)
-
-        def on_step(record: dict) -> None:
-            bar.update(
-                task,
-                completed=record["step"],
-                description=f"SRL reward {record['reward_mean']:+.3f} format-fail {record['format_failure_rate']:.2f}",
-            )
-
-        result = run(config, on_step=on_step)
-    console.print(f"trained {result.steps} steps; model in {result.final_model}; metrics in {result.output_dir}")
-    return 0
-
-
-def _train_sft(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, run, describe) -> int:
+    """Load the config (``--resume`` included), run a training recipe under a progress bar."""
     from dataclasses import replace
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from swe_srl.config import load_config
-    from swe_srl.train.sft import run
 
     config = load_config(args.config, args.overrides)
     if args.resume:
         config = replace(config, run=replace(config.run, resume=True))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task(f"SFT ({config.sft.mode})", total=None)
+        task = bar.add_task("training", total=None)
 
         def on_step(record: dict) -> None:
-            loss = "skipped" if record["loss"] is None else f"{record['loss']:.4f}"
-            bar.update(task, completed=record["step"], total=record["total_steps"],
-                       description=f"SFT ({config.sft.mode}) loss {loss} {record['tokens_per_s']:.0f} tok/s")
+            description, total = describe(config, record)
+            bar.update(task, completed=record["step"], total=total, description=description)
 
         result = run(config, on_step=on_step)
     console.print(f"trained {result.steps} steps; model in {result.final_model}; metrics in {result.output_dir}")
     return 0
+
+
+def _train_srl(args: argparse.Namespace) -> int:
+    from swe_srl.train.grpo import run
+
+    def describe(config, record: dict) -> tuple[str, int]:
+        text = f"SRL reward {record['reward_mean']:+.3f} format-fail {record['format_failure_rate']:.2f}"
+        return text, config.run.steps
+
+    return _train(args, run, describe)
+
+
+def _train_sft(args: argparse.Namespace) -> int:
+    from swe_srl.train.sft import run
+
+    def describe(config, record: dict) -> tuple[str, int]:
+        loss = "skipped" if record["loss"] is None else f"{record['loss']:.4f}"
+        return f"SFT ({config.sft.mode}) loss {loss} {record['tokens_per_s']:.0f} tok/s", record["total_steps"]
+
+    return _train(args, run, describe)
 
 
 def _tasks_synthesize(args: argparse.Namespace) -> int:

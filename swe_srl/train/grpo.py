@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from swe_srl.config import TrainConfig, load_config  # noqa: F401  (re-exported for the CLI)
+from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
 from swe_srl.reward import Score, score_group
 from swe_srl.train.schedule import make_scheduler
