@@ -163,11 +163,6 @@ def strip_observation_label(text: str) -> str:
     return text
 
 
-def record_list(document: Any) -> list[Any] | None:
-    """A JSON array of records, else None."""
-    return document if isinstance(document, list) else None
-
-
 def iter_rows(path: Path) -> Iterator[tuple[Where, Any]]:
     """Records of a row-per-trajectory file: JSONL lines, one JSON object, a JSON array of
     objects, or a bare JSON array of chat messages (one record, wrapped as ``{"messages": ...}``).

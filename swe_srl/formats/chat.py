@@ -223,10 +223,3 @@ def any_text_actions(text: str) -> tuple[str, list[Converted]]:
     return codeact_blocks(text)
 
 
-def looks_like_messages(value: Any) -> bool:
-    """A non-empty list of dicts that all have a ``role``."""
-    return isinstance(value, list) and bool(value) and all(isinstance(m, dict) and "role" in m for m in value[:50])
-
-
-def assistant_texts(messages: Sequence[Any]) -> list[str]:
-    return [content_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
