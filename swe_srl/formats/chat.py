@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from swe_srl.actions import Action, parse_function_calls
 from swe_srl.errors import ActionParseError
