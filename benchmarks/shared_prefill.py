@@ -1,12 +1,15 @@
-"""Rollout time with and without shared prefill, side by side in one process (TransformersBackend).
+"""Rollout time with and without sharing each prompt's work, side by side in one process (TransformersBackend).
 
     .venv/bin/python benchmarks/shared_prefill.py                       # CPU defaults, see RESULTS.md
     .venv/bin/python benchmarks/shared_prefill.py --new-tokens 64 256 --repeats 3
 
 Same random Qwen2 model as ``grpo_vs_trl.py`` (hidden 256, 4 layers, the tiny tokenizer's
-vocabulary), the same SWE-like prompts, G completions per prompt at temperature 1. The two paths
-alternate, each timed run reseeded alike, so both sample the same tokens (checked) and do the same
-decoding work; only the prefill differs. Prints the median of ``--repeats`` runs per setting.
+vocabulary), the same SWE-like prompts, G completions per prompt at temperature 1. Three paths:
+  plain     generate prefills every prompt G times and decodes from G copies of its cache;
+  prefill   each prompt prefilled once, its cache repeated G times for decoding;
+  shared    each prompt prefilled once, and decoding reads one copy of its cache (cascade attention).
+They alternate, each timed run reseeded alike, so all sample the same tokens (checked) and decode
+as many steps. Prints the median of ``--repeats`` runs per setting.
 """
 
 from __future__ import annotations
@@ -56,12 +59,14 @@ def main() -> None:
         prompts.append(tokenizer(text, add_special_tokens=False)["input_ids"])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; model hidden {args.hidden}, layers "
           f"{args.layers}; {args.prompts} prompts of {[len(p) for p in prompts]} tokens x G={args.G}")
-    print(f"{'new tokens':>10}{'plain s':>10}{'shared s':>10}{'speed-up':>10}{'mean len':>10}")
-    backends = {name: TransformersBackend(model, tokenizer, batch_size=args.prompts, shared_prefill=name == "shared")
-                for name in ("plain", "shared")}
+    print(f"{'new tokens':>10}{'plain s':>10}{'prefill s':>11}{'shared s':>10}{'prefill x':>11}{'shared x':>10}"
+          f"{'mean len':>10}")
+    backends = {name: TransformersBackend(model, tokenizer, batch_size=args.prompts, shared_prefill=name != "plain",
+                                          shared_decoding=name == "shared")
+                for name in ("plain", "prefill", "shared")}
     for new_tokens in args.new_tokens:
         sampling = Sampling(temperature=1.0, max_new_tokens=new_tokens)
-        times: dict[str, list[float]] = {"plain": [], "shared": []}
+        times: dict[str, list[float]] = {name: [] for name in backends}
         for repeat in range(args.repeats):
             outputs = {}
             for name, backend in backends.items():
@@ -69,11 +74,12 @@ def main() -> None:
                 started = time.perf_counter()
                 outputs[name] = backend.generate(prompts, args.G, sampling)
                 times[name].append(time.perf_counter() - started)
-            if outputs["plain"] != outputs["shared"]:
-                print(f"note: repeat {repeat} sampled different tokens on the two paths")
+            if not outputs["plain"] == outputs["prefill"] == outputs["shared"]:
+                print(f"note: repeat {repeat} sampled different tokens on the three paths")
         lengths = [len(c.token_ids) for g in outputs["shared"] for c in g]
-        plain, shared = statistics.median(times["plain"]), statistics.median(times["shared"])
-        print(f"{new_tokens:>10}{plain:>10.2f}{shared:>10.2f}{plain / shared:>9.2f}x{statistics.mean(lengths):>10.1f}")
+        plain, prefill, shared = (statistics.median(times[name]) for name in backends)
+        print(f"{new_tokens:>10}{plain:>10.2f}{prefill:>11.2f}{shared:>10.2f}{plain / prefill:>10.2f}x"
+              f"{plain / shared:>9.2f}x{statistics.mean(lengths):>10.1f}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import torch
 
+from swe_srl.train.prefix_attention import decoding_with_shared_prefix, repeat_prefix, share_prefix
 from swe_srl.train.rollout import Completion, Sampling
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,12 @@ class TransformersBackend:
     """Samples from the very module being trained, so there are never weights to sync.
 
     ``Sampling.temperature <= 0`` means greedy decoding (as vLLM reads it). ``shared_prefill=False``
-    forces the plain path, where ``generate`` prefills every prompt ``n`` times.
+    forces the plain path, where ``generate`` prefills every prompt ``n`` times; ``shared_decoding=False``
+    keeps the single prefill but decodes from ``n`` copies of each prompt's cache.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 64, shared_prefill: bool = True) -> None:
+    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 64, shared_prefill: bool = True,
+                 shared_decoding: bool = True) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -72,6 +75,7 @@ class TransformersBackend:
         self.eos_id = tokenizer.eos_token_id
         self.shared_prefill = shared_prefill
         self._unsupported: str | None = None  # set once a model or cache is found unable to share
+        self._cascade: bool | None = None if shared_decoding else False  # one cache per prompt in decoding; probed
 
     def sync_weights(self, model: Any) -> None:
         self.model = model  # same module object: nothing to copy
@@ -137,10 +141,42 @@ class TransformersBackend:
             self._give_up(reason)
             return None
         # Rows of one prompt stay adjacent, in the order num_return_sequences gives them.
+        inputs = {"input_ids": ids.repeat_interleave(n, dim=0), "attention_mask": attention.repeat_interleave(n, dim=0),
+                  **self._decoding(sampling)}
+        if self._cascade_works(cache, ids, attention, positions, cache_key):
+            shared = share_prefix(cache, n)
+            with decoding_with_shared_prefix(self.model.config, shared):
+                return self.model.generate(**inputs, **{cache_key: shared})
         cache.batch_repeat_interleave(n)
-        return self.model.generate(input_ids=ids.repeat_interleave(n, dim=0),
-                                   attention_mask=attention.repeat_interleave(n, dim=0),
-                                   **{cache_key: cache}, **self._decoding(sampling))
+        return self.model.generate(**inputs, **{cache_key: cache})
+
+    def _cascade_works(self, cache: Any, ids: torch.Tensor, attention: torch.Tensor, positions: torch.Tensor,
+                       cache_key: str) -> bool:
+        """Whether decoding can keep one copy of each prompt's cache (probed once, on the first prompt)."""
+        if self._cascade is None:
+            self._cascade = self._probe_cascade(cache, ids, attention, positions, cache_key)
+        return self._cascade
+
+    def _probe_cascade(self, cache: Any, ids: torch.Tensor, attention: torch.Tensor, positions: torch.Tensor,
+                       cache_key: str) -> bool:
+        """One decoding step of the first prompt for two rows, through the usual cache and the shared one."""
+        first = slice(0, 1)
+        shared = share_prefix(cache, 2, first)
+        if shared is None:
+            log.info("decoding repeats each prompt's cache: %s has layers other than DynamicLayer", type(cache).__name__)
+            return False
+        step = {"input_ids": ids[first, -1:].repeat(2, 1), "attention_mask": attention[first].repeat(2, 1),
+                "position_ids": positions[first, -1:].repeat(2, 1), "use_cache": True}
+        expected = self.model(**step, **{cache_key: repeat_prefix(cache, 2, first)}).logits.float()
+        with decoding_with_shared_prefix(self.model.config, shared):
+            got = self.model(**step, **{cache_key: shared}).logits.float()
+        tolerance = 1e-4 if self.model.dtype == torch.float32 else 3e-2
+        if not torch.allclose(got, expected, atol=tolerance, rtol=tolerance):
+            log.warning("decoding repeats each prompt's cache: shared-prefix attention changed the logits by up to %.3g "
+                        "(the model does not call attention through transformers' AttentionInterface)",
+                        (got - expected).abs().max().item())
+            return False
+        return True
 
     def _decoding(self, sampling: Sampling) -> dict[str, Any]:
         common = {"max_new_tokens": sampling.max_new_tokens, "pad_token_id": self.pad_id, "eos_token_id": self.eos_id}

@@ -13,7 +13,10 @@ from collections import Counter
 import pytest
 import torch
 
+from transformers import AttentionInterface
+
 from swe_srl.train.generate_hf import TransformersBackend, shared_prefill_unsupported
+from swe_srl.train.prefix_attention import NAME, SharedPrefixLayer
 from swe_srl.train.rollout import Sampling
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer
 
@@ -99,13 +102,42 @@ def test_only_the_last_prompt_token_is_left_for_generate(model, tokenizer, promp
     seen: list[tuple[int, ...]] = []
     hook = model.register_forward_pre_hook(lambda _, args, kwargs: seen.append(tuple(kwargs["input_ids"].shape)),
                                            with_kwargs=True)
+    backend = TransformersBackend(model, tokenizer)
     try:
-        TransformersBackend(model, tokenizer).generate(prompts, 4, Sampling(temperature=0.0, max_new_tokens=3))
+        for _ in range(2):
+            backend.generate(prompts, 4, Sampling(temperature=0.0, max_new_tokens=3))
     finally:
         hook.remove()
     width = max(len(p) for p in prompts)
-    # One prefill of each prompt (minus its last token), then one-token steps over the 12 rows.
-    assert seen == [(3, width - 1), (12, 1), (12, 1), (12, 1)]
+    # One prefill of each prompt (minus its last token), then one-token steps over the 12 rows; the
+    # first call also probes shared-prefix decoding with one step of two rows, each way.
+    call = [(3, width - 1), (12, 1), (12, 1), (12, 1)]
+    assert seen == call[:1] + [(2, 1), (2, 1)] + call[1:] + call
+    assert backend._cascade is True
+
+
+def test_decoding_reads_one_copy_of_each_prompt(model, tokenizer, prompts, monkeypatch):
+    caches = []
+    original = model.generate
+    monkeypatch.setattr(model, "generate", lambda **kw: caches.append(kw["cache"]) or original(**kw))
+    TransformersBackend(model, tokenizer).generate(prompts, 4, GREEDY)
+    layer = caches[0].layers[0]
+    assert isinstance(layer, SharedPrefixLayer)
+    assert layer.prefix_keys.shape[0] == len(prompts) and layer.keys.shape[0] == 4 * len(prompts)
+    assert model.config._attn_implementation != NAME  # restored after decoding
+
+
+def test_a_model_that_bypasses_the_attention_interface_repeats_the_cache(model, tokenizer, prompts, monkeypatch,
+                                                                         caplog):
+    """Attention that ignores the shared prompt changes the probe's logits: decoding falls back, and says so."""
+    sdpa = AttentionInterface._global_mapping["sdpa"]
+    monkeypatch.setitem(AttentionInterface._global_mapping, NAME, lambda module, *a, **kw: sdpa(module, *a, **kw))
+    backend = TransformersBackend(model, tokenizer)
+    with caplog.at_level(logging.WARNING, logger="swe_srl.train.generate_hf"):
+        out = backend.generate(prompts, 3, GREEDY)
+    assert backend._cascade is False
+    assert "AttentionInterface" in caplog.text
+    assert out == TransformersBackend(model, tokenizer, shared_prefill=False).generate(prompts, 3, GREEDY)
 
 
 def test_sampling_keeps_shapes_and_cuts_at_eos(model, tokenizer, prompts):
@@ -168,3 +200,10 @@ def test_a_lora_wrapped_model_shares_too(tokenizer, prompts):
     shared = backend.generate(prompts, 2, GREEDY)
     assert backend._unsupported is None
     assert shared == TransformersBackend(model, tokenizer, shared_prefill=False).generate(prompts, 2, GREEDY)
+
+
+def test_decoding_from_repeated_caches_on_request(model, tokenizer, prompts):
+    backend = TransformersBackend(model, tokenizer, shared_decoding=False)
+    out = backend.generate(prompts, 3, GREEDY)
+    assert backend._cascade is False
+    assert out == TransformersBackend(model, tokenizer).generate(prompts, 3, GREEDY)
