@@ -189,7 +189,8 @@ def _train(args: argparse.Namespace, run, describe) -> int:
     if args.resume:
         config = replace(config, run=replace(config.run, resume=True))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
+    main_process = os.environ.get("RANK", "0") == "0"  # under torchrun / accelerate launch, rank 0 reports
+    with Progress(*columns, console=console, disable=not main_process) as bar:
         task = bar.add_task("training", total=None)
 
         def on_step(record: dict) -> None:
@@ -197,7 +198,8 @@ def _train(args: argparse.Namespace, run, describe) -> int:
             bar.update(task, completed=record["step"], total=total, description=description)
 
         result = run(config, on_step=on_step)
-    console.print(f"trained {result.steps} steps; model in {result.final_model}; metrics in {result.output_dir}")
+    if main_process:
+        console.print(f"trained {result.steps} steps; model in {result.final_model}; metrics in {result.output_dir}")
     return 0
 
 

@@ -99,7 +99,7 @@ class RunConfig:
     resume: bool = False  # continue from the newest checkpoint in output_dir
     tensorboard: bool = True
     merge_on_save: bool = False  # also write merged full weights at the end of a LoRA run
-    distributed: str = "none"  # none | fsdp (launch with `accelerate launch`)
+    distributed: str = "none"  # none | fsdp (train srl; launch with torchrun or accelerate launch)
     device: str = "auto"  # auto | cpu | cuda
 
 

@@ -43,7 +43,7 @@ def test_dataset_round_trips_from_disk(tmp_path: Path, tokenizer) -> None:
     from datasets import load_from_disk
 
     trajectories = [trajectory("a", 6), trajectory("b", 4), trajectory("c", 5, resolved=False)]
-    store = write_store(tmp_path / "store" / "part-0.jsonl", trajectories)
+    write_store(tmp_path / "store" / "part-0.jsonl", trajectories)
     config = StepwiseConfig(context_steps=2)
     summary = build_dataset(tmp_path / "store", tmp_path / "out", tokenizer, config)
 

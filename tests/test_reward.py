@@ -7,7 +7,7 @@ from difflib import SequenceMatcher
 import pytest
 
 from swe_srl.actions import Action
-from swe_srl.reward import FORMAT_PENALTY, action_similarity, parse_completion, reward, score_completion
+from swe_srl.reward import FORMAT_PENALTY, parse_completion, reward, score_completion
 
 OLD = (
     "    def parse(self, value, default=None):\n"

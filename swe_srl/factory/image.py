@@ -40,7 +40,7 @@ def _site_files(name: str, version: str, root: str) -> dict[str, bytes]:
     dist = f"{normalize(name).replace('-', '_')}-{version}.dist-info"
     path = "/testbed" + (f"/{root}" if root else "")
     return {
-        f"site/swe_srl_testbed.pth": f"{path}\n".encode(),
+        "site/swe_srl_testbed.pth": f"{path}\n".encode(),
         f"site/{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
         f"site/{dist}/INSTALLER": b"swe-srl\n",
     }

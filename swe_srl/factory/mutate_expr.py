@@ -7,7 +7,7 @@ import re
 from typing import Iterator
 
 from swe_srl.factory.mutations import Edit, Mutation, make
-from swe_srl.factory.source import Function, Module, own_nodes
+from swe_srl.factory.source import Module, own_nodes
 
 # Each comparison is flipped to its boundary or negated twin: (pattern of its text, replacement).
 _COMPARE = {

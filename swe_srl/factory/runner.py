@@ -115,7 +115,7 @@ class ValidationContainer:
     def pytest(self, files: list[str] | None, timeout: float, *, calls: bool = False, tb: str = "short") -> SuiteRun:
         """Run pytest as the eval script does (-rA), on ``files`` or the whole configured suite."""
         args = " ".join(shlex.quote(f) for f in files) if files else ""
-        plugin = f"-p swe_srl_calls" if calls else ""
+        plugin = "-p swe_srl_calls" if calls else ""
         command = (f"timeout -k 5 {int(timeout)} python3 -m pytest -rA -p no:cacheprovider --tb={tb} "
                    f"{plugin} {args}")
         env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}

@@ -1,4 +1,10 @@
-"""Checkpoints that resume a run exactly: trainable weights, optimizer, scheduler, RNGs, data position."""
+"""Checkpoints that resume a run exactly: trainable weights, optimizer, scheduler, RNGs, data position.
+
+Under FSDP (``world.sharded``) each rank writes its own shards of the weights and optimizer state
+with torch.distributed.checkpoint (``sharded/``) and reads them back on resume, so no process ever
+holds the whole optimizer state; the weights are also gathered whole onto rank 0 for the
+``from_pretrained`` folder. Each rank's RNG state is kept, since ranks sample different prompts.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import numpy as np
 import torch
 
 from swe_srl.errors import ConfigError
+from swe_srl.train.distributed import World
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +46,41 @@ def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.detach().cpu().clone() for name, p in model.named_parameters() if p.requires_grad}
 
 
+def gathered_weights(model: Any, world: World) -> dict[str, torch.Tensor]:
+    """The trainable weights, whole; under FSDP a collective whose result only rank 0 holds."""
+    if not world.sharded:
+        return trainable_state(model)
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+
 def save_checkpoint(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: Any, scheduler: Any,
-                    trainer_state: dict[str, Any], keep: int = 2) -> Path:
+                    trainer_state: dict[str, Any], keep: int = 2, world: World = World()) -> Path:
     """Write ``output_dir/checkpoint-STEP`` atomically and prune older ones beyond ``keep``."""
     final = output_dir / f"{PREFIX}{step}"
     tmp = output_dir / f".{PREFIX}{step}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    model.save_pretrained(tmp / "model")  # adapters only under LoRA; loadable with from_pretrained
+    if world.is_main:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    if world.sharded:
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import get_state_dict
+
+        world.gather(None)  # the folder exists before any rank writes into it
+        weights, optim = get_state_dict(model, optimizer)
+        dcp.save({"model": weights, "optimizer": optim}, checkpoint_id=tmp / "sharded")
+    rngs = world.gather(rng_state())
+    weights = gathered_weights(model, world)
+    if not world.is_main:
+        return final
+    # Adapters only under LoRA; loadable with from_pretrained.
+    model.save_pretrained(tmp / "model", state_dict=weights if world.sharded else None)
     tokenizer.save_pretrained(tmp / "model")
-    torch.save(trainable_state(model), tmp / "trainable.pt")
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state()},
-               tmp / "state.pt")
+    if not world.sharded:
+        torch.save(weights, tmp / "trainable.pt")
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    torch.save({"scheduler": scheduler.state_dict(), "rng": rngs}, tmp / "state.pt")
     (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **trainer_state}, indent=2))
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)  # a run killed while saving leaves only a .tmp folder, never a half checkpoint
@@ -69,9 +99,29 @@ def list_checkpoints(output_dir: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any) -> dict[str, Any]:
+def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any, world: World = World()) -> dict[str, Any]:
     """Restore everything ``save_checkpoint`` wrote; returns the trainer state (step, data position...)."""
-    weights = torch.load(path / "trainable.pt", map_location="cpu")
+    state = torch.load(path / "state.pt", map_location="cpu", weights_only=False)
+    if len(state["rng"]) != world.size:
+        raise ConfigError(f"{path}: written by {len(state['rng'])} processes, resumed by {world.size}; "
+                          "launch as many as the run that wrote it")
+    if world.sharded:
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+        weights, optim = get_state_dict(model, optimizer)  # this rank's shards, to be filled in place
+        shards = {"model": weights, "optimizer": optim}
+        dcp.load(shards, checkpoint_id=path / "sharded")
+        set_state_dict(model, optimizer, model_state_dict=shards["model"], optim_state_dict=shards["optimizer"])
+    else:
+        _copy_weights(path, model, torch.load(path / "trainable.pt", map_location="cpu"))
+        optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False))
+    scheduler.load_state_dict(state["scheduler"])
+    set_rng_state(state["rng"][world.rank])
+    return json.loads((path / "trainer_state.json").read_text())
+
+
+def _copy_weights(path: Path, model: Any, weights: dict[str, torch.Tensor]) -> None:
     params = dict(model.named_parameters())
     missing = sorted(set(weights) - set(params))
     if missing:
@@ -80,20 +130,19 @@ def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any) -
     with torch.no_grad():
         for name, value in weights.items():
             params[name].copy_(value.to(params[name].device, params[name].dtype))
-    state = torch.load(path / "state.pt", map_location="cpu", weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    set_rng_state(state["rng"])
-    return json.loads((path / "trainer_state.json").read_text())
 
 
-def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False) -> Path:
+def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False, world: World = World()) -> Path:
     """The trained model (adapters under LoRA) in ``out/final``, loadable with ``from_pretrained``.
 
     With ``merge``, LoRA weights are also folded into the base and saved whole in ``out/merged``.
+    Under FSDP the weights are gathered and rank 0 writes them.
     """
     final = Path(out) / "final"
-    model.save_pretrained(final)
+    weights = gathered_weights(model, world) if world.sharded else None
+    if not world.is_main:
+        return final
+    model.save_pretrained(final, state_dict=weights)
     tokenizer.save_pretrained(final)
     if merge:
         merged = model.merge_and_unload()
@@ -102,12 +151,12 @@ def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False) ->
     return final
 
 
-def resume_latest(out: Path, model: Any, optimizer: Any, scheduler: Any, stream: Any) -> int:
+def resume_latest(out: Path, model: Any, optimizer: Any, scheduler: Any, stream: Any, world: World = World()) -> int:
     """Load the newest checkpoint in ``out`` into the training state; the step it ends (0: none)."""
     checkpoints = list_checkpoints(out)
     if not checkpoints:
         return 0
-    state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler)
+    state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler, world=world)
     stream.load_state(state["data"])
     log.info("resumed from %s at step %d", checkpoints[-1], int(state["step"]))
     return int(state["step"])

@@ -63,17 +63,19 @@ class TransformersBackend:
 
     ``Sampling.temperature <= 0`` means greedy decoding (as vLLM reads it). ``shared_prefill=False``
     forces the plain path, where ``generate`` prefills every prompt ``n`` times; ``shared_decoding=False``
-    keeps the single prefill but decodes from ``n`` copies of each prompt's cache.
+    keeps the single prefill but decodes from ``n`` copies of each prompt's cache. ``synced``: the
+    model is sharded across processes (FSDP), so every rank keeps decoding until all are done.
     """
 
     def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 64, shared_prefill: bool = True,
-                 shared_decoding: bool = True) -> None:
+                 shared_decoding: bool = True, synced: bool = False) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_id = tokenizer.eos_token_id
         self.shared_prefill = shared_prefill
+        self.synced = synced
         self._unsupported: str | None = None  # set once a model or cache is found unable to share
         self._cascade: bool | None = None if shared_decoding else False  # one cache per prompt in decoding; probed
 
@@ -179,7 +181,8 @@ class TransformersBackend:
         return True
 
     def _decoding(self, sampling: Sampling) -> dict[str, Any]:
-        common = {"max_new_tokens": sampling.max_new_tokens, "pad_token_id": self.pad_id, "eos_token_id": self.eos_id}
+        common = {"max_new_tokens": sampling.max_new_tokens, "pad_token_id": self.pad_id, "eos_token_id": self.eos_id,
+                  "synced_gpus": self.synced}
         if sampling.temperature <= 0:
             return {**common, "do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         # top_k=0: pure temperature (and top-p) sampling, as vLLM does by default.

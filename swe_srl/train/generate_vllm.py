@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from swe_srl.errors import ConfigError
+from swe_srl.train.distributed import full_tensors
 from swe_srl.train.rollout import Completion, Sampling
 
 
@@ -21,7 +22,10 @@ class VllmBackend:
     """Samples with a colocated ``vllm.LLM`` engine."""
 
     def __init__(self, model_path: str, tokenizer: Any, *, lora_rank: int = 0, dtype: str = "bfloat16",
-                 gpu_memory_utilization: float = 0.35, max_model_len: int = 16384, seed: int = 0) -> None:
+                 gpu_memory_utilization: float = 0.35, max_model_len: int = 16384, seed: int = 0,
+                 per_rank: bool = False) -> None:
+        """``per_rank``: one engine in each process of a torchrun/accelerate launch (FSDP training),
+        on that process's GPU, rather than an engine that starts its own workers."""
         try:
             import vllm
         except ImportError:
@@ -40,6 +44,7 @@ class VllmBackend:
             gpu_memory_utilization=gpu_memory_utilization,
             max_model_len=max_model_len,
             seed=seed,
+            **({"distributed_executor_backend": "external_launcher"} if per_rank else {}),
         )
 
     def sync_weights(self, model: Any) -> None:
@@ -50,8 +55,8 @@ class VllmBackend:
             model.save_pretrained(path)
             return
         engine_model = self.llm.llm_engine.model_executor.driver_worker.model_runner.model
-        state = model.state_dict()
-        engine_model.load_weights((name, tensor) for name, tensor in state.items())
+        # Under FSDP each tensor is gathered whole as the engine takes it (every rank syncs its engine).
+        engine_model.load_weights(full_tensors(iter(model.state_dict().items())))
         self.llm.reset_prefix_cache()  # cached KV came from the old weights
 
     def generate(self, prompts: Sequence[Sequence[int]], n: int, sampling: Sampling) -> list[list[Completion]]:

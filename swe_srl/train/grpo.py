@@ -9,6 +9,10 @@ token-level objective (swe_srl.train.update, swe_srl.train.loss). Where the mode
 a block mask (checked at start), each prompt is computed once per group with its G completions
 packed after it (swe_srl.train.packing); otherwise rows are padded and the prompt repeats.
 Metrics go to metrics.jsonl and TensorBoard; checkpoints resume exactly.
+
+With ``run.distributed=fsdp`` (swe_srl.train.distributed) every rank walks the same prompt order:
+each sampling round's prompts are dealt out across ranks, the scored groups gathered back, so
+dynamic sampling decides alike everywhere; each rank then trains on its share of the batch.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from swe_srl.reward import Score, score_group
 from swe_srl.train.schedule import make_scheduler
 from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
 from swe_srl.train.data import PromptStream, load_examples
+from swe_srl.train.distributed import World, join, leave, shard
 from swe_srl.train.groups import fill_batch, group_advantages
 from swe_srl.train.logprobs import shared_prefix_support
 from swe_srl.train.metrics import MetricsLog
@@ -66,17 +71,19 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_backend(config: TrainConfig, model: Any, tokenizer: Any) -> GenerationBackend:
+def make_backend(config: TrainConfig, model: Any, tokenizer: Any, world: World = World()) -> GenerationBackend:
     if config.rollout.backend == "transformers":
         from swe_srl.train.generate_hf import TransformersBackend
 
-        return TransformersBackend(model, tokenizer, batch_size=config.rollout.generation_batch_size)
+        return TransformersBackend(model, tokenizer, batch_size=config.rollout.generation_batch_size,
+                                   synced=world.sharded)
     if config.rollout.backend == "vllm":
         from swe_srl.train.generate_vllm import VllmBackend
 
         return VllmBackend(config.model.path, tokenizer, lora_rank=config.lora.r if config.lora.enabled else 0,
                            dtype=config.model.dtype, gpu_memory_utilization=config.rollout.vllm_gpu_memory_utilization,
-                           max_model_len=config.rollout.vllm_max_model_len, seed=config.run.seed)
+                           max_model_len=config.rollout.vllm_max_model_len, seed=config.run.seed + world.rank,
+                           per_rank=world.sharded)
     raise ConfigError(f"rollout.backend '{config.rollout.backend}' is not one of transformers, vllm")
 
 
@@ -87,20 +94,21 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     ``score(completion_texts, target)`` rewards one prompt's G completions: SRL's action similarity
     unless a benchmark or an experiment swaps in another.
     """
-    out = Path(config.run.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    if config.run.distributed != "none":
-        raise ConfigError("run.distributed=fsdp is not wired into this recipe yet; use LoRA on one GPU")
-    seed_everything(config.run.seed)
-    device = pick_device(config.run.device)
     g = config.grpo
+    world, device = start_world(config)
+    out = Path(config.run.output_dir)
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    seed_everything(config.run.seed + world.rank)  # ranks sample different prompts with different streams
 
     # --- model, reference, data, rollouts, optimizer
-    tokenizer, model = load_policy(config, device)
+    tokenizer, model = load_policy(config, torch.device("cpu") if world.sharded else device)
+    if world.sharded:
+        model = shard(model, device)
     reference = reference_policy(config, model, needed=g.kl_beta != 0.0 or g.log_kl)
     dataset = load_examples(config.data)
-    backend = make_backend(config, model, tokenizer)
+    backend = make_backend(config, model, tokenizer, world)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=(config.optim.beta1, config.optim.beta2),
                                   weight_decay=config.optim.weight_decay)
@@ -119,10 +127,10 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         log.log(logging.INFO if shared else logging.WARNING, "shared-prefix packing %s: %s",
                 "on" if shared else "off (plain path)", why)
 
-    start = resume_latest(out, model, optimizer, scheduler, stream) if config.run.resume else 0
+    start = resume_latest(out, model, optimizer, scheduler, stream, world) if config.run.resume else 0
     if start:
         backend.sync_weights(model)
-    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start)
+    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
 
     def prompt_ids(index: int) -> tuple[int, ...]:
         row = dataset[index]
@@ -130,23 +138,26 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         return tuple(tokenizer(text + prefix, add_special_tokens=False)["input_ids"])
 
     sampled_groups: list[Group] = []  # every group sampled this step, kept or not (for metrics)
-    generated_tokens = 0
     reward_seconds = 0.0
 
     def sample_groups(k: int) -> list[Group]:
-        nonlocal generated_tokens, reward_seconds
-        indices = stream.take(k)
-        prompts = [prompt_ids(i) for i in indices]
+        """``k`` prompts' scored groups (rounded up to a multiple of the ranks, which share the work)."""
+        nonlocal reward_seconds
+        indices = stream.take(-(-k // world.size) * world.size)
+        mine = world.share(indices)
+        prompts = [prompt_ids(i) for i in mine]
         outputs = backend.generate(prompts, config.rollout.num_generations, sampling)
         groups = []
-        for index, prompt, completions in zip(indices, prompts, outputs):
+        for index, prompt, completions in zip(mine, prompts, outputs):
             target = dataset[index][config.data.target_column]
             scored = time.perf_counter()
             scores = score([prefix + c.text for c in completions], target)
             reward_seconds += time.perf_counter() - scored
-            generated_tokens += sum(len(c.token_ids) for c in completions)
             groups.append(Group(index, prompt, tuple(completions), tuple(s.reward for s in scores),
                                 tuple(s.format_ok for s in scores)))
+        if world.sharded:  # back in the stream's order: prompt i was dealt to rank i % size
+            shares = world.gather(groups)
+            groups = [shares[i % world.size][i // world.size] for i in range(len(indices))]
         sampled_groups.extend(groups)
         return groups
 
@@ -154,7 +165,6 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     for step in range(start + 1, config.run.steps + 1):
         started = time.perf_counter()
         sampled_groups.clear()
-        generated_tokens = 0
         reward_seconds = 0.0
 
         # --- rollouts and rewards, with dynamic sampling
@@ -163,13 +173,15 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         rollout_seconds = time.perf_counter() - started
 
         # --- advantages: rewards standardised within each group; one row per (prompt, completion)
-        pairs = [(grp.prompt_ids, c.token_ids) for grp in groups for c in grp.completions]
-        advantages = torch.tensor([a for grp in groups for a in group_advantages(grp.rewards, g.advantage_eps)],
+        mine = world.share(groups)
+        pairs = [(grp.prompt_ids, c.token_ids) for grp in mine for c in grp.completions]
+        advantages = torch.tensor([a for grp in mine for a in group_advantages(grp.rewards, g.advantage_eps)],
                                   dtype=torch.float32)
 
         # --- log-probs of the sampling policy, then the clipped-objective optimizer steps
         stats = train_on_batch(model, reference, optimizer, scheduler, pairs, advantages, grpo=g,
-                               max_grad_norm=config.optim.max_grad_norm, device=device, pad_id=pad_id, shared=shared)
+                               max_grad_norm=config.optim.max_grad_norm, device=device, pad_id=pad_id, shared=shared,
+                               world=world)
         update_seconds = time.perf_counter() - started - rollout_seconds
         backend.sync_weights(model)
 
@@ -187,31 +199,50 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             "fraction_dropped": fill.fraction_dropped,
             "groups_kept": len(groups),
             "sampling_rounds": fill.rounds,
-            "loss": stats.loss,
+            "loss": world.total(stats.loss) / world.size,  # each rank's loss is its share times the ranks
             "exact_match_rate": sum(r == 1.0 for r in rewards) / len(rewards),
             "kl": stats.kl,
             "clip_fraction": stats.clip_fraction,
             "grad_norm": stats.grad_norm,
             "lr": scheduler.get_last_lr()[0],
             "completion_length": sum(lengths) / len(lengths),
-            "rollout_tokens_per_s": generated_tokens / max(rollout_seconds, 1e-9),
+            "rollout_tokens_per_s": sum(lengths) / max(rollout_seconds, 1e-9),
             "rollout_seconds": rollout_seconds,  # generation and rewards (all sampling rounds)
             "reward_seconds": reward_seconds,  # of which scoring completions
             "update_seconds": update_seconds,  # log-probs, backward and optimizer: the part packing speeds up
             "step_seconds": elapsed,
         }
-        if not groups:
+        if not groups and world.is_main:
             log.warning("step %d: every sampled group had equal rewards; no update", step)
-        metrics.write(record)
         history.append(record)
-        if on_step is not None:
-            on_step(record)
+        if metrics is not None:
+            metrics.write(record)
+            if on_step is not None:
+                on_step(record)
 
         # --- checkpoint
         if (config.run.save_every and step % config.run.save_every == 0) or step == config.run.steps:
             save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
-                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints)
+                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints, world=world)
 
-    metrics.close()
-    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save)
+    if metrics is not None:
+        metrics.close()
+    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save, world=world)
+    if world.sharded:
+        leave()
     return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)
+
+
+def start_world(config: TrainConfig) -> tuple[World, torch.device]:
+    """This process's rank and device; joins the process group under ``run.distributed=fsdp``."""
+    if config.run.distributed == "none":
+        return World(), pick_device(config.run.device)
+    if config.run.distributed != "fsdp":
+        raise ConfigError(f"run.distributed '{config.run.distributed}' is not one of none, fsdp")
+    if config.lora.enabled:
+        raise ConfigError("run.distributed=fsdp shards full fine-tuning; LoRA at 7B fits one GPU "
+                          "(preset qwen2.5-coder-7b): set lora.enabled=false or run.distributed=none")
+    if config.grpo.kl_beta != 0.0 or config.grpo.log_kl:
+        raise ConfigError("run.distributed=fsdp keeps no reference copy of the sharded model: "
+                          "set kl_beta=0 and log_kl=false (the paper's KL is 0)")
+    return join(config.run.device)

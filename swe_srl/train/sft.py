@@ -105,7 +105,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     if config.run.distributed != "none":
-        raise ConfigError("run.distributed=fsdp is not wired into this recipe yet; use LoRA on one GPU")
+        raise ConfigError("run.distributed=fsdp is wired into train srl only, not SFT yet; use LoRA on one GPU")
     s = config.sft
     if s.mode not in MODES:  # before minutes of model loading
         raise ConfigError(f"sft.mode '{s.mode}' is not one of {', '.join(MODES)}")

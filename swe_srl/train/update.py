@@ -4,6 +4,11 @@ The batch is a list of (prompt, completion) rows with one advantage each. Rows a
 ``updates_per_step`` parts (one optimizer step each) and each part into micro-batches whose
 gradients accumulate: padded rows on the plain path, packed rows of at most ``pack_tokens``
 tokens on the shared-prefix path (swe_srl.train.packing). Both give the same loss and gradients.
+
+Under FSDP each rank holds its share of the batch's groups. The token mean's denominator is the
+whole batch's token count (divided by the ranks, whose gradients FSDP averages), and every rank
+makes as many forward and backward passes as the busiest one: the others add passes over a
+one-token dummy row with zero weight, since each pass gathers parameters collectively.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Callable, ContextManager, Sequence
 import torch
 
 from swe_srl.config import GrpoConfig
+from swe_srl.train.distributed import World
 from swe_srl.train.logprobs import completion_logprobs
 from swe_srl.train.loss import policy_loss
 from swe_srl.train.packing import Pair, plan_packs
@@ -51,14 +57,29 @@ def plan_micro_batches(pairs: Sequence[Pair], *, updates: int, micro_batch_size:
     return plan
 
 
+def align_plan(plan: list[list[list[int]]], updates: int, world: World) -> list[list[list[int] | None]]:
+    """``plan`` with as many optimizer steps, and micro-batches in each, as on any rank (None: a dummy pass)."""
+    plan = plan + [[] for _ in range(updates - len(plan))]
+    widths = [max(column) for column in zip(*world.gather([len(part) for part in plan]))]
+    return [part + [None] * (width - len(part)) for part, width in zip(plan, widths)]
+
+
 def train_on_batch(model: Any, reference: Callable[[], ContextManager[Any]], optimizer: torch.optim.Optimizer,
                    scheduler: Any, pairs: Sequence[Pair], advantages: torch.Tensor, *, grpo: GrpoConfig,
-                   max_grad_norm: float, device: torch.device, pad_id: int, shared: bool) -> UpdateStats:
+                   max_grad_norm: float, device: torch.device, pad_id: int, shared: bool,
+                   world: World = World()) -> UpdateStats:
     """GRPO on one batch of (prompt, completion) rows with their advantages: old and reference
     log-probs first, then ``grpo.updates_per_step`` clipped-objective optimizer steps."""
-    plan = plan_micro_batches(pairs, updates=grpo.updates_per_step, micro_batch_size=grpo.micro_batch_size,
-                              pack_tokens=grpo.pack_tokens, shared=shared)
-    logprobs = lambda m, rows: completion_logprobs(m, [pairs[i] for i in rows], device, pad_id, shared=shared)  # noqa: E731
+    plan: list[list[list[int] | None]] = plan_micro_batches(
+        pairs, updates=grpo.updates_per_step, micro_batch_size=grpo.micro_batch_size, pack_tokens=grpo.pack_tokens,
+        shared=shared)
+    if world.sharded:
+        plan = align_plan(plan, grpo.updates_per_step, world) if world.align(len(pairs)) else []
+    dummy = len(pairs)  # the row index of the zero-weight pass
+    rows_of = lambda rows: [dummy] if rows is None else rows  # noqa: E731
+    batch = list(pairs) + [((pad_id, pad_id), (pad_id,))]
+    advantages = torch.cat([advantages, advantages.new_zeros(1)])
+    logprobs = lambda m, rows: completion_logprobs(m, [batch[i] for i in rows_of(rows)], device, pad_id, shared=shared)  # noqa: E731
     want_ref = grpo.kl_beta != 0.0 or grpo.log_kl
     # With one optimizer step per batch the sampling policy IS the policy being differentiated, so
     # its log-probs are the live ones detached (ratio exactly 1), not a second forward pass.
@@ -81,19 +102,24 @@ def train_on_batch(model: Any, reference: Callable[[], ContextManager[Any]], opt
     # --- policy updates: each part of the batch is one optimizer step, its micro-batches accumulated
     losses, kls, clips, grad_norm = [], [], [], 0.0
     for u, micro in enumerate(plan):
-        tokens = sum(len(pairs[i][1]) for rows in micro for i in rows)  # the token mean's denominator
+        # The token mean's denominator: this step's tokens on all ranks, per rank (FSDP averages gradients).
+        tokens = world.total(sum(len(pairs[i][1]) for rows in micro if rows for i in rows)) / world.size
         optimizer.zero_grad(set_to_none=True)
         for m, rows in enumerate(micro):
             logp, mask = logprobs(model, rows)
-            loss, parts = policy_loss(logp, logp.detach() if reuse_live else old[u, m], advantages[rows].to(device),
-                                      mask, clip_low=grpo.clip_low, clip_high=grpo.clip_high, ref_logp=ref.get((u, m)),
-                                      beta=grpo.kl_beta, num_tokens=tokens)
+            loss, parts = policy_loss(logp, logp.detach() if reuse_live else old[u, m],
+                                      advantages[rows_of(rows)].to(device), mask, clip_low=grpo.clip_low,
+                                      clip_high=grpo.clip_high, ref_logp=ref.get((u, m)), beta=grpo.kl_beta,
+                                      num_tokens=tokens)
+            if rows is None:
+                (loss * 0.0).backward()
+                continue
             loss.backward()
             losses.append(loss.item())
             kls.append(parts.kl)
             clips.append(parts.clip_fraction)
-        grad_norm = float(torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad],
-                                                         max_grad_norm))
+        norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
+        grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
         optimizer.step()
         scheduler.step()
     return UpdateStats(loss=sum(losses), kl=sum(kls) / len(kls) if kls and ref else None,

@@ -1,0 +1,109 @@
+"""Several processes, one model sharded across them with FSDP2 (torch's ``fully_shard``).
+
+    torchrun --nproc_per_node 8 -m swe_srl.cli train srl --config qwen2.5-coder-7b-full
+    accelerate launch --num_processes 8 -m swe_srl.cli train srl --config qwen2.5-coder-7b-full
+
+Either launcher sets RANK, WORLD_SIZE and LOCAL_RANK; ``run.distributed=fsdp`` then joins the
+process group (NCCL on GPUs, Gloo on CPU), shards every decoder block and the root module, and
+keeps float32 master weights while computing in ``model.dtype``. This is the FSDP2 that
+accelerate's ``fsdp_version: 2`` plugin applies; it is called directly because accelerate only
+turns FSDP on for GPUs, and the same code path then runs in the tests on CPU with Gloo.
+
+Every collective must be entered by all ranks in the same order: the recipe keeps the number of
+prefills, decoding steps, forward and backward passes equal across ranks (``World.align``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator, TypeVar
+
+import torch
+import torch.distributed as dist
+
+from swe_srl.errors import ConfigError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the training processes (rank 0 of 1 when not distributed)."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def sharded(self) -> bool:
+        return self.size > 1
+
+    def gather(self, value: T) -> list[T]:
+        """Every rank's ``value`` (picklable), in rank order, on every rank."""
+        if not self.sharded:
+            return [value]
+        out: list[Any] = [None] * self.size
+        dist.all_gather_object(out, value)
+        return out
+
+    def total(self, value: float) -> float:
+        """The sum of ``value`` over ranks."""
+        return float(sum(self.gather(value)))
+
+    def align(self, count: int) -> int:
+        """The largest ``count`` over ranks: how many collective passes every rank must make."""
+        return max(self.gather(count))
+
+    def share(self, items: list[T]) -> list[T]:
+        """This rank's interleaved share of ``items`` (the same list on every rank)."""
+        return items[self.rank :: self.size]
+
+
+def join(device: str) -> tuple[World, torch.device]:
+    """Join the process group the launcher described; the world and this rank's device."""
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        raise ConfigError("run.distributed=fsdp needs a launcher: torchrun --nproc_per_node N -m swe_srl.cli train ... "
+                          "(or accelerate launch); RANK and WORLD_SIZE are not set")
+    cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if cuda:
+        torch.cuda.set_device(local_rank)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return World(rank=dist.get_rank(), size=dist.get_world_size()), torch.device("cuda", local_rank) if cuda else torch.device("cpu")
+
+
+def leave() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def shard(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``fully_shard`` each transformer block, then the whole model; float32 masters, compute in the load dtype."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+    compute = next(model.parameters()).dtype
+    blocks = set(getattr(model, "_no_split_modules", None) or [])
+    if not blocks:
+        raise ConfigError(f"{type(model).__name__} names no transformer block class (_no_split_modules) to shard by")
+    model.float()
+    mesh = init_device_mesh(device.type, (dist.get_world_size(),))
+    policy = MixedPrecisionPolicy(param_dtype=compute, reduce_dtype=torch.float32)
+    for module in model.modules():
+        if type(module).__name__ in blocks:
+            fully_shard(module, mesh=mesh, mp_policy=policy)
+    fully_shard(model, mesh=mesh, mp_policy=policy)
+    return model
+
+
+def full_tensors(named: Iterator[tuple[str, torch.Tensor]]) -> Iterator[tuple[str, torch.Tensor]]:
+    """``(name, tensor)`` with sharded tensors gathered whole (a collective: every rank must iterate)."""
+    from torch.distributed.tensor import DTensor
+
+    for name, tensor in named:
+        yield name, tensor.full_tensor() if isinstance(tensor, DTensor) else tensor
