@@ -102,6 +102,8 @@ def list_checkpoints(output_dir: Path) -> list[Path]:
 def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any, world: World = World()) -> dict[str, Any]:
     """Restore everything ``save_checkpoint`` wrote; returns the trainer state (step, data position...)."""
     state = torch.load(path / "state.pt", map_location="cpu", weights_only=False)
+    if isinstance(state["rng"], dict):  # written before runs could be distributed: one process's state
+        state["rng"] = [state["rng"]]
     if len(state["rng"]) != world.size:
         raise ConfigError(f"{path}: written by {len(state['rng'])} processes, resumed by {world.size}; "
                           "launch as many as the run that wrote it")
@@ -115,7 +117,8 @@ def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any, w
         set_state_dict(model, optimizer, model_state_dict=shards["model"], optim_state_dict=shards["optimizer"])
     else:
         _copy_weights(path, model, torch.load(path / "trainable.pt", map_location="cpu"))
-        optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False))
+        optimizer.load_state_dict(state["optimizer"] if "optimizer" in state else  # the older layout
+                                  torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False))
     scheduler.load_state_dict(state["scheduler"])
     set_rng_state(state["rng"][world.rank])
     return json.loads((path / "trainer_state.json").read_text())

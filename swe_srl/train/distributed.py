@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Iterator, TypeVar
 
 import torch
@@ -73,7 +74,9 @@ def join(device: str) -> tuple[World, torch.device]:
     if cuda:
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if cuda else "gloo")
+        # Rank 0 alone gathers and writes whole weights at checkpoints while the others wait in the
+        # next collective: allow it longer than the default 10 minutes on slow storage.
+        dist.init_process_group("nccl" if cuda else "gloo", timeout=timedelta(minutes=60))
     return World(rank=dist.get_rank(), size=dist.get_world_size()), torch.device("cuda", local_rank) if cuda else torch.device("cpu")
 
 

@@ -169,11 +169,20 @@ class TransformersBackend:
             return False
         step = {"input_ids": ids[first, -1:].repeat(2, 1), "attention_mask": attention[first].repeat(2, 1),
                 "position_ids": positions[first, -1:].repeat(2, 1), "use_cache": True}
-        expected = self.model(**step, **{cache_key: repeat_prefix(cache, 2, first)}).logits.float()
-        with decoding_with_shared_prefix(self.model.config, shared):
-            got = self.model(**step, **{cache_key: shared}).logits.float()
-        tolerance = 1e-4 if self.model.dtype == torch.float32 else 3e-2
-        if not torch.allclose(got, expected, atol=tolerance, rtol=tolerance):
+        try:
+            expected = self.model(**step, **{cache_key: repeat_prefix(cache, 2, first)}).logits
+            with decoding_with_shared_prefix(self.model.config, shared):
+                got = self.model(**step, **{cache_key: shared}).logits
+        except Exception as exc:  # any failure means: do not trust shared-prefix decoding for this model
+            log.warning("decoding repeats each prompt's cache: shared-prefix attention failed: %s: %s",
+                        type(exc).__name__, exc)
+            return False
+        # The logits' dtype is the compute dtype (bfloat16 under FSDP mixed precision, whose masters are float32).
+        # In 16 bits the cascade rounds scores as eager attention does, which puts both about 0.03 from
+        # sdpa on logits of std 1.2; attention that skips the prompt is off by several std.
+        tolerance = 1e-4 if got.dtype == torch.float32 else 0.25 * expected.float().std().item()
+        got, expected = got.float(), expected.float()
+        if not torch.allclose(got, expected, atol=tolerance, rtol=1e-4):
             log.warning("decoding repeats each prompt's cache: shared-prefix attention changed the logits by up to %.3g "
                         "(the model does not call attention through transformers' AttentionInterface)",
                         (got - expected).abs().max().item())

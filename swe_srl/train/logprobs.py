@@ -106,10 +106,9 @@ def shared_prefix_support(model: Any) -> tuple[bool, str]:
     ):
         return False, "the model has sliding-window layers, which a single block mask would override"
     try:
-        error = _probe_error(model)
+        error, dtype = _probe_error(model)
     except Exception as exc:  # any failure of the probe means: do not trust the packed path
         return False, f"the probe forward with a block mask failed: {type(exc).__name__}: {exc}"
-    dtype = next(model.parameters()).dtype
     tolerance = PROBE_TOLERANCE.get(dtype, PROBE_TOLERANCE_16BIT)
     if not error <= tolerance:
         return False, f"the probe's packed log-probs differ from the plain ones by {error:.3g} (> {tolerance:g})"
@@ -117,8 +116,9 @@ def shared_prefix_support(model: Any) -> tuple[bool, str]:
 
 
 @torch.no_grad()
-def _probe_error(model: Any) -> float:
-    """Max |packed - plain| log-prob over a random prompt with two completions of different lengths."""
+def _probe_error(model: Any) -> tuple[float, torch.dtype]:
+    """Max |packed - plain| log-prob over a random prompt with two completions of different lengths, and
+    the dtype the model computes logits in (under FSDP mixed precision, not its float32 masters')."""
     vocab = int(getattr(model.config, "vocab_size", 0) or model.get_input_embeddings().num_embeddings)
     generator = torch.Generator().manual_seed(0)
     tokens = torch.randint(0, vocab, (16,), generator=generator).tolist()
@@ -130,6 +130,7 @@ def _probe_error(model: Any) -> float:
     try:
         plain, mask = plain_logprobs(model, pairs, device, pad_id=0)
         packed, _ = packed_logprobs(model, pairs, device)
+        dtype = model(input_ids=torch.tensor([prompt[:2]], device=device), use_cache=False).logits.dtype
     finally:
         model.train(was_training)
-    return float(((plain.float() - packed.float()).abs() * mask).max())
+    return float(((plain.float() - packed.float()).abs() * mask).max()), dtype

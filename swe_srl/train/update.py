@@ -58,10 +58,13 @@ def plan_micro_batches(pairs: Sequence[Pair], *, updates: int, micro_batch_size:
 
 
 def align_plan(plan: list[list[list[int]]], updates: int, world: World) -> list[list[list[int] | None]]:
-    """``plan`` with as many optimizer steps, and micro-batches in each, as on any rank (None: a dummy pass)."""
+    """``plan`` with as many optimizer steps, and micro-batches in each, as on any rank (None: a dummy pass).
+
+    A step no rank has rows for is left out everywhere, as one process with the whole batch would.
+    """
     plan = plan + [[] for _ in range(updates - len(plan))]
     widths = [max(column) for column in zip(*world.gather([len(part) for part in plan]))]
-    return [part + [None] * (width - len(part)) for part, width in zip(plan, widths)]
+    return [part + [None] * (width - len(part)) for part, width in zip(plan, widths) if width]
 
 
 def train_on_batch(model: Any, reference: Callable[[], ContextManager[Any]], optimizer: torch.optim.Optimizer,

@@ -67,10 +67,10 @@ def warm(tmp_path_factory) -> Path:
     return root
 
 
-def train(root: Path, name: str, *extra: str) -> None:
-    torchrun("-m", "swe_srl.cli", "train", "srl", "--config", "tiny-cpu", f"model.path={root / 'warm'}",
+def train(root: Path, name: str, *extra: str) -> str:
+    return torchrun("-m", "swe_srl.cli", "train", "srl", "--config", "tiny-cpu", f"model.path={root / 'warm'}",
              f"data.path={root / 'data'}", f"output_dir={root / name}", "run.distributed=fsdp", "num_generations=4",
-             "prompts_per_step=4", "max_new_tokens=24", "tensorboard=false", "save_every=2", *extra, cwd=root)
+             "prompts_per_step=4", "max_new_tokens=24", "tensorboard=false", "save_every=2", *extra, cwd=root).stderr
 
 
 def test_a_sharded_run_logs_once_saves_whole_weights_and_resumes_exactly(warm):
@@ -95,6 +95,13 @@ def test_a_sharded_run_logs_once_saves_whole_weights_and_resumes_exactly(warm):
         assert torch.equal(straight[key], resumed[key]), key
     resumed_log = [json.loads(line) for line in (warm / "resumed" / "metrics.jsonl").read_text().splitlines()]
     assert [r["reward_mean"] for r in resumed_log] == [r["reward_mean"] for r in records]
+
+
+def test_bfloat16_compute_over_float32_masters_keeps_both_shared_paths(warm):
+    """The probes judge the logits' dtype (bf16 under mixed precision), not the float32 master weights'."""
+    log = train(warm, "bf16", "steps=1", "model.dtype=bfloat16")
+    assert "repeats each prompt's cache" not in log and "packing off" not in log
+    assert (warm / "bf16" / "final" / "model.safetensors").exists()
 
 
 def test_fsdp_refuses_what_it_does_not_shard(tmp_path):
