@@ -23,6 +23,7 @@ from typing import Any, Iterator, TypeVar
 import torch
 import torch.distributed as dist
 
+from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
 
 T = TypeVar("T")
@@ -62,6 +63,21 @@ class World:
     def share(self, items: list[T]) -> list[T]:
         """This rank's interleaved share of ``items`` (the same list on every rank)."""
         return items[self.rank :: self.size]
+
+
+def start_world(config: TrainConfig) -> tuple[World, torch.device]:
+    """This process's rank and device; joins the process group under ``run.distributed=fsdp``."""
+    if config.run.distributed == "none":
+        from swe_srl.train.policy import pick_device
+
+        return World(), pick_device(config.run.device)
+    if config.run.distributed != "fsdp":
+        raise ConfigError(f"run.distributed '{config.run.distributed}' is not one of none, fsdp")
+    if config.lora.enabled:
+        raise ConfigError("run.distributed=fsdp shards full fine-tuning; LoRA at 7B fits one GPU "
+                          "(presets qwen2.5-coder-7b, sft-qwen2.5-coder-7b): set lora.enabled=false or "
+                          "run.distributed=none")
+    return join(config.run.device)
 
 
 def join(device: str) -> tuple[World, torch.device]:

@@ -35,11 +35,11 @@ from swe_srl.reward import Score, score_group
 from swe_srl.train.schedule import make_scheduler
 from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
 from swe_srl.train.data import PromptStream, load_examples
-from swe_srl.train.distributed import World, join, leave, shard
+from swe_srl.train.distributed import World, leave, shard, start_world
 from swe_srl.train.groups import fill_batch, group_advantages
 from swe_srl.train.logprobs import shared_prefix_support
 from swe_srl.train.metrics import MetricsLog
-from swe_srl.train.policy import load_policy, pick_device, reference_policy
+from swe_srl.train.policy import load_policy, reference_policy
 from swe_srl.train.rollout import Completion, GenerationBackend, Sampling
 from swe_srl.train.update import train_on_batch
 
@@ -71,6 +71,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def finish_run(config: TrainConfig, out: Path, model: Any, tokenizer: Any, metrics: MetricsLog | None,
+               world: World) -> Path:
+    """Close the metrics log, save the final model (every rank takes part under FSDP), leave the process group."""
+    if metrics is not None:
+        metrics.close()
+    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save, world=world)
+    if world.sharded:
+        leave()
+    return final
+
+
 def make_backend(config: TrainConfig, model: Any, tokenizer: Any, world: World = World()) -> GenerationBackend:
     if config.rollout.backend == "transformers":
         from swe_srl.train.generate_hf import TransformersBackend
@@ -95,6 +106,9 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     unless a benchmark or an experiment swaps in another.
     """
     g = config.grpo
+    if config.run.distributed != "none" and (g.kl_beta != 0.0 or g.log_kl):
+        raise ConfigError("run.distributed=fsdp keeps no reference copy of the sharded model: "
+                          "set kl_beta=0 and log_kl=false (the paper's KL is 0)")
     world, device = start_world(config)
     out = Path(config.run.output_dir)
     if world.is_main:
@@ -225,24 +239,5 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
                             trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints, world=world)
 
-    if metrics is not None:
-        metrics.close()
-    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save, world=world)
-    if world.sharded:
-        leave()
+    final = finish_run(config, out, model, tokenizer, metrics, world)
     return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)
-
-
-def start_world(config: TrainConfig) -> tuple[World, torch.device]:
-    """This process's rank and device; joins the process group under ``run.distributed=fsdp``."""
-    if config.run.distributed == "none":
-        return World(), pick_device(config.run.device)
-    if config.run.distributed != "fsdp":
-        raise ConfigError(f"run.distributed '{config.run.distributed}' is not one of none, fsdp")
-    if config.lora.enabled:
-        raise ConfigError("run.distributed=fsdp shards full fine-tuning; LoRA at 7B fits one GPU "
-                          "(preset qwen2.5-coder-7b): set lora.enabled=false or run.distributed=none")
-    if config.grpo.kl_beta != 0.0 or config.grpo.log_kl:
-        raise ConfigError("run.distributed=fsdp keeps no reference copy of the sharded model: "
-                          "set kl_beta=0 and log_kl=false (the paper's KL is 0)")
-    return join(config.run.device)

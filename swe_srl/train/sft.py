@@ -7,7 +7,9 @@ swe_srl.train.sft_data) from a per-epoch shuffled stream, tokenise them with lab
 trained assistant turns, accumulate the token-mean negative log-likelihood over micro-batches of
 ``forward_batch_size``, clip, step AdamW and the warm-up + cosine schedule. Metrics go to
 metrics.jsonl and TensorBoard; checkpoints (model or adapters, optimizer, scheduler, RNGs, stream
-position) resume exactly, as in the GRPO recipe.
+position) resume exactly, as in the GRPO recipe. With ``run.distributed=fsdp`` every rank walks the
+same stream and tokenises its share of each batch; the token mean is over the whole batch, so the
+run takes the steps one process would (swe_srl.train.distributed).
 
 ``sft_steps`` at the end is a small in-memory helper the GRPO tests use to teach the tiny random
 model the output format before RL.
@@ -28,11 +30,12 @@ import torch.nn.functional as F
 
 from swe_srl.config import OptimConfig, SftConfig, TrainConfig
 from swe_srl.errors import ConfigError
-from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
+from swe_srl.train.checkpoint import resume_latest, save_checkpoint
 from swe_srl.train.data import PromptStream, load_examples
-from swe_srl.train.grpo import TrainResult, seed_everything
+from swe_srl.train.distributed import World, shard, start_world
+from swe_srl.train.grpo import TrainResult, finish_run, seed_everything
 from swe_srl.train.metrics import MetricsLog
-from swe_srl.train.policy import load_policy, pick_device
+from swe_srl.train.policy import load_policy
 from swe_srl.train.schedule import make_scheduler
 from swe_srl.train.sft_data import IGNORE, MODES, Conversation, Encoded, SftItems, collate, encode_conversation
 
@@ -82,38 +85,50 @@ def masked_nll(model: Any, ids: torch.Tensor, attention: torch.Tensor, labels: t
 
 
 def accumulate_gradients(model: Any, batch: Sequence[Encoded], forward_batch_size: int, pad_id: int,
-                         device: torch.device) -> float:
+                         device: torch.device, world: World = World()) -> float:
     """Add the gradient of the batch's token-mean NLL to ``.grad``, ``forward_batch_size`` sequences at a time.
 
     Each micro-batch's summed NLL is divided by the whole batch's trained-token count, so the
-    gradients add up to exactly the one-big-batch gradient. Returns the summed NLL.
+    gradients add up to exactly the one-big-batch gradient. Returns the summed NLL. Under FSDP
+    ``batch`` is this rank's share: the count is the whole batch's over the ranks (whose gradients
+    FSDP averages), and a rank with fewer micro-batches makes zero-weight passes to match the others.
     """
-    trained = sum(e.trained_tokens for e in batch)
+    trained = world.total(sum(e.trained_tokens for e in batch)) / world.size
+    chunks: list[Sequence[Encoded] | None] = [batch[i : i + forward_batch_size]
+                                               for i in range(0, len(batch), forward_batch_size)]
+    if world.sharded:
+        chunks += [None] * (world.align(len(chunks)) - len(chunks))
     total = 0.0
-    for i in range(0, len(batch), forward_batch_size):
-        ids, attention, labels = (t.to(device) for t in collate(batch[i : i + forward_batch_size], pad_id))
-        nll, count = masked_nll(model, ids, attention, labels)
-        if count:
-            (nll / trained).backward()
-            total += nll.item()
+    for chunk in chunks:
+        if chunk is not None:
+            ids, attention, labels = (t.to(device) for t in collate(chunk, pad_id))
+            nll, count = masked_nll(model, ids, attention, labels)
+            if count:
+                (nll / trained).backward()
+                total += nll.item()
+                continue
+        if world.sharded:  # every rank makes as many passes: each gathers parameters collectively
+            ids = torch.full((1, 2), pad_id, dtype=torch.long, device=device)
+            (masked_nll(model, ids, torch.ones_like(ids), ids)[0] * 0.0).backward()
     return total
 
 
 def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
     """Fine-tune as ``config`` says (sections model, lora, data, optim, run, sft); returns where the outputs are."""
-    out = Path(config.run.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    if config.run.distributed != "none":
-        raise ConfigError("run.distributed=fsdp is wired into train srl only, not SFT yet; use LoRA on one GPU")
     s = config.sft
     if s.mode not in MODES:  # before minutes of model loading
         raise ConfigError(f"sft.mode '{s.mode}' is not one of {', '.join(MODES)}")
+    world, device = start_world(config)
+    out = Path(config.run.output_dir)
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     seed_everything(config.run.seed)
-    device = pick_device(config.run.device)
 
     # --- model, data, optimizer, schedule
-    tokenizer, model = load_policy(config, device)
+    tokenizer, model = load_policy(config, torch.device("cpu") if world.sharded else device)
+    if world.sharded:
+        model = shard(model, device)
     items = SftItems(load_examples(config.data), config.data, s)
     total = total_steps(len(items), s)
     warmup = warmup_steps(total, s, config.optim)
@@ -124,8 +139,8 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     stream = PromptStream(len(items), seed=config.run.seed, shuffle=config.data.shuffle)
     log.info("sft (%s): %d units, %d steps of %d, %d warm-up", s.mode, len(items), total, s.global_batch_size, warmup)
 
-    start = resume_latest(out, model, optimizer, scheduler, stream) if config.run.resume else 0
-    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start)
+    start = resume_latest(out, model, optimizer, scheduler, stream, world) if config.run.resume else 0
+    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
 
     history: list[dict[str, Any]] = []
     model.train()
@@ -135,30 +150,33 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         # --- the batch: tokenised here, not up front, so memory stays flat on large corpora
         batch: list[Encoded] = []
         skipped = 0
-        for unit in stream.take(s.global_batch_size):
+        for unit in world.share(stream.take(s.global_batch_size)):
             encoded = encode_conversation(tokenizer, items.conversation(unit))
             if s.max_sequence_tokens and len(encoded.input_ids) > s.max_sequence_tokens:
                 skipped += 1
                 continue
             batch.append(encoded)
-        if skipped:
+        skipped = int(world.total(skipped))
+        if skipped and world.is_main:
             log.warning("step %d: skipped %d sequences over %d tokens", step, skipped, s.max_sequence_tokens)
-        trained = sum(e.trained_tokens for e in batch)
+        trained = int(world.total(sum(e.trained_tokens for e in batch)))
 
         # --- one optimizer step over the whole batch, in micro-batches
         optimizer.zero_grad(set_to_none=True)
-        nll_total = accumulate_gradients(model, batch, s.forward_batch_size, tokenizer.pad_token_id, device)
+        nll_total = world.total(accumulate_gradients(model, batch, s.forward_batch_size, tokenizer.pad_token_id,
+                                                     device, world))
         lr = scheduler.get_last_lr()[0]  # the rate this step uses
         grad_norm = None
         if trained:
             grad_norm = torch.nn.utils.clip_grad_norm_(params, config.optim.max_grad_norm)
+            grad_norm = grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm
             optimizer.step()
             scheduler.step()
-        else:  # the schedule advances with updates, so a skipped batch costs no learning rate
+        elif world.is_main:  # the schedule advances with updates, so a skipped batch costs no learning rate
             log.warning("step %d: no trained tokens in the batch; no update", step)
 
         elapsed = time.perf_counter() - started
-        tokens = sum(len(e.input_ids) for e in batch)
+        tokens = int(world.total(sum(len(e.input_ids) for e in batch)))
         record = {
             "step": step,
             "total_steps": total,
@@ -166,25 +184,25 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             "loss": nll_total / trained if trained else None,
             "trained_tokens": trained,
             "tokens": tokens,
-            "sequences": len(batch),
+            "sequences": int(world.total(len(batch))),
             "skipped_too_long": skipped,
             "tokens_per_s": tokens / max(elapsed, 1e-9),
             "grad_norm": float(grad_norm) if grad_norm is not None else None,
             "lr": lr,
             "step_seconds": elapsed,
         }
-        metrics.write(record)
         history.append(record)
-        if on_step is not None:
-            on_step(record)
+        if metrics is not None:
+            metrics.write(record)
+            if on_step is not None:
+                on_step(record)
 
         # --- checkpoint
         if (config.run.save_every and step % config.run.save_every == 0) or step == total:
             save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
-                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints)
+                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints, world=world)
 
-    metrics.close()
-    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save)
+    final = finish_run(config, out, model, tokenizer, metrics, world)
     return TrainResult(output_dir=out, steps=max(start, total), final_model=final, history=history)
 
 

@@ -104,6 +104,26 @@ def test_bfloat16_compute_over_float32_masters_keeps_both_shared_paths(warm):
     assert (warm / "bf16" / "final" / "model.safetensors").exists()
 
 
+def test_sharded_sft_takes_the_steps_one_process_takes(warm):
+    """SFT samples nothing, so two ranks must end where one process does; 7 sequences per batch split
+    4/3 over the ranks give them different micro-batch counts (forward_batch_size 3)."""
+    from safetensors.torch import load_file
+
+    from swe_srl.train.sft import run as sft
+
+    args = ["--config", "sft-tiny-cpu", f"data.path={warm / 'data'}", "max_steps=3", "global_batch_size=7",
+            "forward_batch_size=3", "include_thought=false", "tensorboard=false", "save_every=0"]
+    one = sft(load_config(args[1], args[2:] + [f"output_dir={warm / 'sft-one'}"]))
+    torchrun("-m", "swe_srl.cli", "train", "sft", *args, f"output_dir={warm / 'sft-two'}", "run.distributed=fsdp",
+             cwd=warm)
+    a, b = (load_file(str(warm / name / "final" / "model.safetensors")) for name in ("sft-one", "sft-two"))
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], atol=1e-5, rtol=1e-5, msg=key)
+    two = [json.loads(line) for line in (warm / "sft-two" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["sequences"] for r in two] == [7, 7, 7]
+    assert [r["loss"] for r in two] == pytest.approx([r["loss"] for r in one.history], rel=1e-5)
+
+
 def test_fsdp_refuses_what_it_does_not_shard(tmp_path):
     with pytest.raises(ConfigError, match="LoRA"):
         run(load_config("tiny-cpu", ["run.distributed=fsdp", "lora.enabled=true", f"output_dir={tmp_path}"]))
