@@ -15,6 +15,8 @@ prefills, decoding steps, forward and backward passes equal across ranks (``Worl
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -90,6 +92,9 @@ def join(device: str) -> tuple[World, torch.device]:
     if cuda:
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
+        # Sharded parameters keep the process group alive through reference cycles; freed at interpreter
+        # shutdown, Gloo's worker threads abort the process. Collect them while Python still runs.
+        atexit.register(gc.collect)
         # Rank 0 alone gathers and writes whole weights at checkpoints while the others wait in the
         # next collective: allow it longer than the default 10 minutes on slow storage.
         dist.init_process_group("nccl" if cuda else "gloo", timeout=timedelta(minutes=60))
