@@ -77,7 +77,7 @@ def finish_run(config: TrainConfig, out: Path, model: Any, tokenizer: Any, metri
     if metrics is not None:
         metrics.close()
     final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save, world=world)
-    if world.sharded:
+    if config.run.distributed != "none":  # joined the process group, even as its only member
         leave()
     return final
 
