@@ -157,9 +157,11 @@ def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False, wo
 def resume_latest(out: Path, model: Any, optimizer: Any, scheduler: Any, stream: Any, world: World = World()) -> int:
     """Load the newest checkpoint in ``out`` into the training state; the step it ends (0: none)."""
     checkpoints = list_checkpoints(out)
-    if not checkpoints:
+    # Rank 0 chooses: on a shared filesystem another rank may not see the newest folder yet.
+    newest = world.gather(checkpoints[-1] if checkpoints else None)[0]
+    if newest is None:
         return 0
-    state = load_checkpoint(checkpoints[-1], model=model, optimizer=optimizer, scheduler=scheduler, world=world)
+    state = load_checkpoint(newest, model=model, optimizer=optimizer, scheduler=scheduler, world=world)
     stream.load_state(state["data"])
-    log.info("resumed from %s at step %d", checkpoints[-1], int(state["step"]))
+    log.info("resumed from %s at step %d", newest, int(state["step"]))
     return int(state["step"])

@@ -106,7 +106,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     unless a benchmark or an experiment swaps in another.
     """
     g = config.grpo
-    if config.run.distributed != "none" and (g.kl_beta != 0.0 or g.log_kl):
+    if config.run.distributed == "fsdp" and (g.kl_beta != 0.0 or g.log_kl):
         raise ConfigError("run.distributed=fsdp keeps no reference copy of the sharded model: "
                           "set kl_beta=0 and log_kl=false (the paper's KL is 0)")
     world, device = start_world(config)

@@ -8,8 +8,9 @@ trained assistant turns, accumulate the token-mean negative log-likelihood over 
 ``forward_batch_size``, clip, step AdamW and the warm-up + cosine schedule. Metrics go to
 metrics.jsonl and TensorBoard; checkpoints (model or adapters, optimizer, scheduler, RNGs, stream
 position) resume exactly, as in the GRPO recipe. With ``run.distributed=fsdp`` every rank walks the
-same stream and tokenises its share of each batch; the token mean is over the whole batch, so the
-run takes the steps one process would (swe_srl.train.distributed).
+same stream and tokenises its share of each batch; the token mean is over the whole batch, so a
+float32 run takes the steps one process would (a bf16 model trains on float32 masters there, in
+mixed precision, where one process trains it in bf16; swe_srl.train.distributed).
 
 ``sft_steps`` at the end is a small in-memory helper the GRPO tests use to teach the tiny random
 model the output format before RL.
