@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import pytest
@@ -16,6 +14,7 @@ from swe_srl.factory.rewrite import (EMPTY_REPLY, LEAKS_CHANGED_LINE, REQUEST_FA
                                      rewrite_client, rewrite_statement)
 from swe_srl.factory.statement import changed_lines
 from swe_srl.factory.synthesize import SynthConfig
+from tests.loopback import JsonServer
 
 TEMPLATE = """\
 `sliding_window` returns the wrong result
@@ -34,40 +33,22 @@ ISSUE = ("sliding_window drops every window\n\nCalling `list(sliding_window(2, [
          "but I expected `[(1, 2), (2, 3), (3, 4)]`.\n")
 
 
-class CannedServer:
+class CannedServer(JsonServer):
     """POST /v1/chat/completions answers the next canned (status, content) pair; requests are kept."""
 
     def __init__(self) -> None:
         self.replies: list[tuple[int, str | None]] = []
         self.requests: list[dict[str, Any]] = []
-        server = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                server.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                status, content = server.replies.pop(0) if server.replies else (500, None)
-                payload = ({"choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                         "finish_reason": "stop"}],
-                            "usage": {"prompt_tokens": 50, "completion_tokens": 20}}
-                           if status == 200 else {"error": {"message": "canned failure"}})
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.requests.append(body)
+        status, content = self.replies.pop(0) if self.replies else (500, None)
+        if status != 200:
+            return status, {"error": {"message": "canned failure"}}
+        return 200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                  "finish_reason": "stop"}],
+                     "usage": {"prompt_tokens": 50, "completion_tokens": 20}}
 
 
 @pytest.fixture
