@@ -125,6 +125,12 @@ def shard(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     return model
 
 
+def clip_gradients(params: list[torch.nn.Parameter], max_norm: float) -> float:
+    """Clip the gradients' total norm to ``max_norm``; the norm before clipping (whole, under FSDP)."""
+    norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
+
+
 def full_tensors(named: Iterator[tuple[str, torch.Tensor]]) -> Iterator[tuple[str, torch.Tensor]]:
     """``(name, tensor)`` with sharded tensors gathered whole (a collective: every rank must iterate)."""
     from torch.distributed.tensor import DTensor

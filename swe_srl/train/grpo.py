@@ -35,7 +35,7 @@ from swe_srl.reward import Score, score_group
 from swe_srl.train.schedule import make_scheduler
 from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
 from swe_srl.train.data import PromptStream, load_examples
-from swe_srl.train.distributed import World, leave, shard, start_world
+from swe_srl.train.distributed import World, leave, start_world
 from swe_srl.train.groups import fill_batch, group_advantages
 from swe_srl.train.logprobs import shared_prefix_support
 from swe_srl.train.metrics import MetricsLog
@@ -69,6 +69,16 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def begin_run(config: TrainConfig) -> tuple[World, torch.device, Path]:
+    """Join the processes (under FSDP) and write the run's config; this rank, its device, the output folder."""
+    world, device = start_world(config)
+    out = Path(config.run.output_dir)
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    return world, device, out
 
 
 def finish_run(config: TrainConfig, out: Path, model: Any, tokenizer: Any, metrics: MetricsLog | None,
@@ -109,17 +119,11 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     if config.run.distributed == "fsdp" and (g.kl_beta != 0.0 or g.log_kl):
         raise ConfigError("run.distributed=fsdp keeps no reference copy of the sharded model: "
                           "set kl_beta=0 and log_kl=false (the paper's KL is 0)")
-    world, device = start_world(config)
-    out = Path(config.run.output_dir)
-    if world.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    world, device, out = begin_run(config)
     seed_everything(config.run.seed + world.rank)  # ranks sample different prompts with different streams
 
     # --- model, reference, data, rollouts, optimizer
-    tokenizer, model = load_policy(config, torch.device("cpu") if world.sharded else device)
-    if world.sharded:
-        model = shard(model, device)
+    tokenizer, model = load_policy(config, device, world)
     reference = reference_policy(config, model, needed=g.kl_beta != 0.0 or g.log_kl)
     dataset = load_examples(config.data)
     backend = make_backend(config, model, tokenizer, world)

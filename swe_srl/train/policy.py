@@ -10,6 +10,7 @@ import torch
 
 from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
+from swe_srl.train.distributed import World, shard
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -20,8 +21,11 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def load_policy(config: TrainConfig, device: torch.device) -> tuple[Any, Any]:
-    """(tokenizer, model) ready to train: dtype, device, gradient checkpointing, LoRA."""
+def load_policy(config: TrainConfig, device: torch.device, world: World = World()) -> tuple[Any, Any]:
+    """(tokenizer, model) ready to train: dtype, device, gradient checkpointing, LoRA.
+
+    Under FSDP (``world.sharded``) the model stays on the CPU until it is sharded onto ``device``.
+    """
     if config.model.dtype not in DTYPES:
         raise ConfigError(f"model.dtype '{config.model.dtype}' is not one of {', '.join(DTYPES)}")
     if config.model.path == "tiny":
@@ -38,7 +42,8 @@ def load_policy(config: TrainConfig, device: torch.device) -> tuple[Any, Any]:
         model = AutoModelForCausalLM.from_pretrained(config.model.path, dtype=DTYPES[config.model.dtype])
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model.to(device)
+    if not world.sharded:
+        model.to(device)
     if config.model.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
@@ -51,7 +56,7 @@ def load_policy(config: TrainConfig, device: torch.device) -> tuple[Any, Any]:
             r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,
             target_modules=list(config.lora.target_modules), task_type="CAUSAL_LM",
         ))
-    return tokenizer, model
+    return tokenizer, shard(model, device) if world.sharded else model
 
 
 def reference_policy(config: TrainConfig, model: Any, needed: bool) -> Callable[[], ContextManager[Any]]:

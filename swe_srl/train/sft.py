@@ -19,11 +19,9 @@ model the output format before RL.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import math
 import time
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
@@ -33,8 +31,8 @@ from swe_srl.config import OptimConfig, SftConfig, TrainConfig
 from swe_srl.errors import ConfigError
 from swe_srl.train.checkpoint import resume_latest, save_checkpoint
 from swe_srl.train.data import PromptStream, load_examples
-from swe_srl.train.distributed import World, shard, start_world
-from swe_srl.train.grpo import TrainResult, finish_run, seed_everything
+from swe_srl.train.distributed import World, clip_gradients
+from swe_srl.train.grpo import TrainResult, begin_run, finish_run, seed_everything
 from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.policy import load_policy
 from swe_srl.train.schedule import make_scheduler
@@ -119,17 +117,11 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     s = config.sft
     if s.mode not in MODES:  # before minutes of model loading
         raise ConfigError(f"sft.mode '{s.mode}' is not one of {', '.join(MODES)}")
-    world, device = start_world(config)
-    out = Path(config.run.output_dir)
-    if world.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    world, device, out = begin_run(config)
     seed_everything(config.run.seed)
 
     # --- model, data, optimizer, schedule
-    tokenizer, model = load_policy(config, torch.device("cpu") if world.sharded else device)
-    if world.sharded:
-        model = shard(model, device)
+    tokenizer, model = load_policy(config, device, world)
     items = SftItems(load_examples(config.data), config.data, s)
     total = total_steps(len(items), s)
     warmup = warmup_steps(total, s, config.optim)
@@ -169,8 +161,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         lr = scheduler.get_last_lr()[0]  # the rate this step uses
         grad_norm = None
         if trained:
-            grad_norm = torch.nn.utils.clip_grad_norm_(params, config.optim.max_grad_norm)
-            grad_norm = grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm
+            grad_norm = clip_gradients(params, config.optim.max_grad_norm)
             optimizer.step()
             scheduler.step()
         elif world.is_main:  # the schedule advances with updates, so a skipped batch costs no learning rate
@@ -188,7 +179,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             "sequences": int(world.total(len(batch))),
             "skipped_too_long": skipped,
             "tokens_per_s": tokens / max(elapsed, 1e-9),
-            "grad_norm": float(grad_norm) if grad_norm is not None else None,
+            "grad_norm": grad_norm,
             "lr": lr,
             "step_seconds": elapsed,
         }

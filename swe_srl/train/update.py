@@ -20,7 +20,7 @@ from typing import Any, Callable, ContextManager, Sequence
 import torch
 
 from swe_srl.config import GrpoConfig
-from swe_srl.train.distributed import World
+from swe_srl.train.distributed import World, clip_gradients
 from swe_srl.train.logprobs import completion_logprobs
 from swe_srl.train.loss import policy_loss
 from swe_srl.train.packing import Pair, plan_packs
@@ -121,8 +121,7 @@ def train_on_batch(model: Any, reference: Callable[[], ContextManager[Any]], opt
             losses.append(loss.item())
             kls.append(parts.kl)
             clips.append(parts.clip_fraction)
-        norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
-        grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
+        grad_norm = clip_gradients([p for p in model.parameters() if p.requires_grad], max_grad_norm)
         optimizer.step()
         scheduler.step()
     return UpdateStats(loss=sum(losses), kl=sum(kls) / len(kls) if kls and ref else None,
