@@ -58,6 +58,10 @@ class World:
         """The sum of ``value`` over ranks."""
         return float(sum(self.gather(value)))
 
+    def totals(self, *values: int) -> tuple[int, ...]:
+        """Each of ``values`` summed over ranks, in one exchange."""
+        return tuple(sum(column) for column in zip(*self.gather(values)))
+
     def align(self, count: int) -> int:
         """The largest ``count`` over ranks: how many collective passes every rank must make."""
         return max(self.gather(count))

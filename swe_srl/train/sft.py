@@ -84,15 +84,18 @@ def masked_nll(model: Any, ids: torch.Tensor, attention: torch.Tensor, labels: t
 
 
 def accumulate_gradients(model: Any, batch: Sequence[Encoded], forward_batch_size: int, pad_id: int,
-                         device: torch.device, world: World = World()) -> float:
+                         device: torch.device, world: World = World(), trained: int | None = None) -> float:
     """Add the gradient of the batch's token-mean NLL to ``.grad``, ``forward_batch_size`` sequences at a time.
 
     Each micro-batch's summed NLL is divided by the whole batch's trained-token count, so the
-    gradients add up to exactly the one-big-batch gradient. Returns the summed NLL. Under FSDP
-    ``batch`` is this rank's share: the count is the whole batch's over the ranks (whose gradients
-    FSDP averages), and a rank with fewer micro-batches makes zero-weight passes to match the others.
+    gradients add up to exactly the one-big-batch gradient (``trained``: that count, when the caller
+    has it). Returns the summed NLL. Under FSDP ``batch`` is this rank's share: the count is the whole
+    batch's over the ranks (whose gradients FSDP averages), and a rank with fewer micro-batches makes
+    zero-weight passes to match the others.
     """
-    trained = world.total(sum(e.trained_tokens for e in batch)) / world.size
+    if trained is None:
+        trained = int(world.total(sum(e.trained_tokens for e in batch)))
+    denominator = trained / world.size
     chunks: list[Sequence[Encoded] | None] = [batch[i : i + forward_batch_size]
                                                for i in range(0, len(batch), forward_batch_size)]
     if world.sharded:
@@ -103,7 +106,7 @@ def accumulate_gradients(model: Any, batch: Sequence[Encoded], forward_batch_siz
             ids, attention, labels = (t.to(device) for t in collate(chunk, pad_id))
             nll, count = masked_nll(model, ids, attention, labels)
             if count:
-                (nll / trained).backward()
+                (nll / denominator).backward()
                 total += nll.item()
                 continue
         if world.sharded:  # every rank makes as many passes: each gathers parameters collectively
@@ -149,15 +152,16 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
                 skipped += 1
                 continue
             batch.append(encoded)
-        skipped = int(world.total(skipped))
+        # Counts over the whole batch (all ranks' shares).
+        skipped, trained, tokens, sequences = world.totals(
+            skipped, sum(e.trained_tokens for e in batch), sum(len(e.input_ids) for e in batch), len(batch))
         if skipped and world.is_main:
             log.warning("step %d: skipped %d sequences over %d tokens", step, skipped, s.max_sequence_tokens)
-        trained = int(world.total(sum(e.trained_tokens for e in batch)))
 
         # --- one optimizer step over the whole batch, in micro-batches
         optimizer.zero_grad(set_to_none=True)
         nll_total = world.total(accumulate_gradients(model, batch, s.forward_batch_size, tokenizer.pad_token_id,
-                                                     device, world))
+                                                     device, world, trained))
         lr = scheduler.get_last_lr()[0]  # the rate this step uses
         grad_norm = None
         if trained:
@@ -168,7 +172,6 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             log.warning("step %d: no trained tokens in the batch; no update", step)
 
         elapsed = time.perf_counter() - started
-        tokens = int(world.total(sum(len(e.input_ids) for e in batch)))
         record = {
             "step": step,
             "total_steps": total,
@@ -176,7 +179,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             "loss": nll_total / trained if trained else None,
             "trained_tokens": trained,
             "tokens": tokens,
-            "sequences": int(world.total(len(batch))),
+            "sequences": sequences,
             "skipped_too_long": skipped,
             "tokens_per_s": tokens / max(elapsed, 1e-9),
             "grad_norm": grad_norm,
