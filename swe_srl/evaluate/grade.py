@@ -8,7 +8,13 @@ The harness is driven as it is, with three adjustments made from the outside:
   container with ``init=True`` (docker-init forwards the signal) and our label, and force-remove
   whatever it created afterwards in case its CLI-based cleanup failed;
 - it returns a cached report.json when one exists, so an instance's log folder is cleared first;
-- it prints an EvaluationError to stdout; while we drive it, its module's ``print`` logs instead.
+- it prints an EvaluationError to stdout; while we drive it, its module's ``print`` logs instead;
+- it starts the container as root with CAP_SYS_ADMIN and the default network; ours gets no
+  network, only the capabilities root needs to apply a patch and run tests in a repo owned by
+  the agent, no new privileges, and the sandbox's memory, CPU and process limits.
+
+Before a patch reaches the harness, the files it may not change (tests, test-runner
+configuration, interpreter start-up hooks) are set aside: see protected_files.py.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -31,8 +38,10 @@ from swebench.harness.log_parsers import PARSER_REGISTRY
 from swebench.harness.utils import make_test_spec
 
 from swe_srl.errors import ConfigError, DataError, SandboxError
+from swe_srl.evaluate.protected_files import screen
 from swe_srl.evaluate.report import GradeReport, build_report
 from swe_srl.sandbox import owners
+from swe_srl.sandbox.base import SandboxLimits
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,8 @@ RUN_LABEL = "swe-srl.run"
 _GRADING_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
 # The harness names containers f"sweb.eval.{instance_id}.{run_id}", and makes run_id a folder.
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# What root needs in a grading container: write the agent's files, apply patches, run tests.
+GRADING_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID"]
 
 
 def grade(
@@ -124,6 +135,10 @@ def _grade(
     row = task.to_row()
     row["image"] = image
     spec = make_test_spec(row)
+    screened = screen(patch, task.test_patch, [*task.fail_to_pass, *task.pass_to_pass])
+    if screened.set_aside:
+        log.info("grading %s: set aside %s", task.instance_id, ", ".join(sorted(screened.set_aside)))
+    patch = screened.patch
     skip = not patch.strip()
     if not skip and not patch.endswith("\n"):
         patch += "\n"  # git apply calls a patch whose last line lacks its newline corrupt
@@ -155,6 +170,7 @@ def _grade(
         log_dir=folder,
         duration_s=duration,
     )
+    report = replace(report, set_aside=screened.set_aside)
     log.info("graded %s in %.1fs: resolved=%s", task.instance_id, duration, report.resolved)
     return report
 
@@ -257,7 +273,12 @@ class _LabellingContainers:
         return getattr(self._containers, name)
 
     def create(self, *args: Any, **kwargs: Any) -> Any:
+        limits = SandboxLimits()
         kwargs.setdefault("init", True)
+        kwargs.pop("cap_add", None)  # the harness asks for SYS_ADMIN (browser sandboxes); no test here needs it
+        kwargs.update(cap_drop=["ALL"], cap_add=GRADING_CAPABILITIES, security_opt=["no-new-privileges"],
+                      network_mode="none", mem_limit=limits.memory, memswap_limit=limits.memory,
+                      nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids)
         own = {GRADE_LABEL: "1", owners.OWNER_LABEL: owners.owner_id(), RUN_LABEL: self._run_id}
         kwargs["labels"] = {**(kwargs.get("labels") or {}), **own}
         container = self._containers.create(*args, **kwargs)
