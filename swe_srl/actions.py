@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Iterator, Mapping
 
 from swe_srl.errors import ActionParseError
 
@@ -53,7 +53,7 @@ TOOL_ALIASES = {
     "finish": SUBMIT,
 }
 
-_FUNCTION = re.compile(r"<function=([A-Za-z0-9_.\-]+)>(.*?)</function>", re.DOTALL)
+_FUNCTION_START = re.compile(r"<function=([A-Za-z0-9_.\-]+)>")
 _PARAMETER_START = re.compile(r"<parameter=([A-Za-z0-9_]+)>")
 _PARAMETER_END = "</parameter>"
 _FUNCTION_END = "</function>"  # a value holding it would end the block early when parsed
@@ -160,9 +160,36 @@ def render_action(action: Action) -> str:
     return "\n".join(lines)
 
 
+def find_blocks(
+    text: str, start: re.Pattern[str], end: Callable[[re.Match[str]], str]
+) -> Iterator[tuple[re.Match[str], str, int]]:
+    """(start match, body, end offset) of each block that ``start`` opens and ``end(match)`` closes.
+
+    What ``re.finditer(start + "(.*?)" + end, re.DOTALL)`` finds, in linear time. The regex retries
+    every later opening after an unclosed one and scans to the end of the text each time: 300 KB of
+    unclosed ``<function=`` tags took a minute. Here a closing tag found missing once is known
+    missing for every later opening, so each character is scanned a bounded number of times.
+    """
+    missing: set[str] = set()
+    position = 0
+    while (opening := start.search(text, position)) is not None:
+        closing = end(opening)
+        found = -1 if closing in missing else text.find(closing, opening.end())
+        if found < 0:
+            missing.add(closing)
+            position = opening.start() + 1  # as the regex would: a later opening may close otherwise
+            continue
+        yield opening, text[opening.end() : found], found + len(closing)
+        position = found + len(closing)
+
+
+def _function_blocks(text: str) -> list[tuple[re.Match[str], str, int]]:
+    return list(find_blocks(text, _FUNCTION_START, lambda _: _FUNCTION_END))
+
+
 def find_actions(text: str) -> list[Action]:
     """Every function-call block in ``text``, in order, as Actions."""
-    return [_parse_block(m.group(1), m.group(2)) for m in _FUNCTION.finditer(text)]
+    return [_parse_block(opening.group(1), body) for opening, body, _ in _function_blocks(text)]
 
 
 def parse_function_calls(text: str) -> list[tuple[str, dict[str, str]]]:
@@ -171,22 +198,29 @@ def parse_function_calls(text: str) -> list[tuple[str, dict[str, str]]]:
     For importers of other agents' text, whose blocks may name tools we do not run (``think``)
     or use their own aliases; an unclosed ``<function=`` block raises ActionParseError.
     """
-    blocks = [(m.group(1), _parse_parameters(m.group(1), m.group(2))) for m in _FUNCTION.finditer(text)]
-    if "<function=" in _FUNCTION.sub("", text):  # outside every closed block
+    found = _function_blocks(text)
+    blocks = [(opening.group(1), _parse_parameters(opening.group(1), body)) for opening, body, _ in found]
+    outside, position = [], 0  # the text around every closed block
+    for opening, _, end in found:
+        outside.append(text[position : opening.start()])
+        position = end
+    outside.append(text[position:])
+    if "<function=" in "".join(outside):
         raise ActionParseError("a <function=...> block is not closed with </function>")
     return blocks
 
 
 def parse_action(text: str) -> Action:
     """The one action in ``text``; raises ActionParseError if there is none or several."""
-    blocks = list(_FUNCTION.finditer(text))
+    blocks = _function_blocks(text)
     if not blocks:
         if "<function=" in text:
             raise ActionParseError("a <function=...> block is not closed with </function>")
         raise ActionParseError("no <function=...> block found")
     if len(blocks) > 1:
         raise ActionParseError(f"expected one action, found {len(blocks)} <function=...> blocks")
-    return _parse_block(blocks[0].group(1), blocks[0].group(2))
+    opening, body, _ = blocks[0]
+    return _parse_block(opening.group(1), body)
 
 
 def _parse_block(tool: str, body: str) -> Action:
