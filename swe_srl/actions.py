@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from swe_srl.errors import ActionParseError
+from swe_srl.errors import MAX_QUOTED_CHARS, ActionParseError, clip, quoted
 
 BASH = "bash"
 EDITOR = "str_replace_editor"
@@ -57,6 +57,8 @@ _FUNCTION_START = re.compile(r"<function=([A-Za-z0-9_.\-]+)>")
 _PARAMETER_START = re.compile(r"<parameter=([A-Za-z0-9_]+)>")
 _PARAMETER_END = "</parameter>"
 _FUNCTION_END = "</function>"  # a value holding it would end the block early when parsed
+_NUMBER_CHARS = 64  # longer than any line number or "[start, end]": bounds what int() and json.loads see
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # only unpaired ones survive in a str
 
 
 @dataclass(frozen=True)
@@ -69,15 +71,15 @@ class Action:
     @classmethod
     def make(cls, tool: str, args: Mapping[str, object] | None = None) -> "Action":
         """Build an action from loose arguments, validated and put in canonical form."""
-        name = TOOL_ALIASES.get(tool)
+        name = TOOL_ALIASES.get(tool) if isinstance(tool, str) else None
         if name is None:
-            raise ActionParseError(f"unknown tool '{tool}' (known: {', '.join(sorted(TOOL_ALIASES))})")
+            raise ActionParseError(f"unknown tool {quoted(tool)} (known: {', '.join(sorted(TOOL_ALIASES))})")
         given = {k: v for k, v in (args or {}).items() if v is not None}
         if name == SUBMIT:
             given = {}  # a finish message or thought is not part of the action
         unknown = sorted(set(given) - set(PARAMETERS[name]))
         if unknown:
-            raise ActionParseError(f"tool '{name}' takes no parameter {', '.join(unknown)}")
+            raise ActionParseError(f"tool '{name}' takes no parameter {', '.join(map(quoted, unknown[:5]))}")
         missing = [p for p in REQUIRED[name] if p not in given]
         if missing:
             raise ActionParseError(f"tool '{name}' needs parameter {', '.join(missing)}")
@@ -86,7 +88,7 @@ class Action:
             raise ActionParseError("bash command is empty")
         if name == EDITOR and values["command"] not in EDITOR_COMMANDS:
             raise ActionParseError(
-                f"str_replace_editor command '{values['command']}' is not one of {', '.join(EDITOR_COMMANDS)}"
+                f"str_replace_editor command {quoted(values['command'])} is not one of {', '.join(EDITOR_COMMANDS)}"
             )
         ordered = tuple((p, values[p]) for p in PARAMETERS[name] if p in values)
         return cls(name, ordered)
@@ -119,11 +121,15 @@ def _canonical_value(tool: str, name: str, value: object) -> str:
     if name == "view_range":
         return _canonical_range(value)
     if name == "insert_line":
-        try:
-            return str(int(str(value).strip()))
-        except ValueError:
-            raise ActionParseError(f"insert_line must be a whole number, got {value!r}") from None
+        return _canonical_line(value)
+    if not isinstance(value, (str, int, float)):  # a list or dict: its repr could even overflow the stack
+        raise ActionParseError(f"parameter '{name}' must be text, got {type(value).__name__}")
     text = value if isinstance(value, str) else str(value)
+    surrogate = _LONE_SURROGATE.search(text)
+    if surrogate:  # UTF-8 cannot encode it, so no shell, file or tokenizer would take the value
+        raise ActionParseError(f"parameter '{name}' holds a lone surrogate {surrogate.group()!r}, which is not text")
+    if name == "path" and "\0" in text:
+        raise ActionParseError("path holds a NUL character, which no file name can")
     if tool == BASH and name == "command":
         return text.strip()
     if name in ("command", "path"):
@@ -131,18 +137,24 @@ def _canonical_value(tool: str, name: str, value: object) -> str:
     return text
 
 
-def _canonical_range(value: object) -> str:
-    if isinstance(value, str):
+def _canonical_line(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else str(value) if type(value) is int else ""
+    if len(text) <= _NUMBER_CHARS:
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise ActionParseError(f"view_range must be a list of two integers, got {value!r}") from None
-    if not (isinstance(value, (list, tuple)) and len(value) == 2):
-        raise ActionParseError(f"view_range must be a list of two integers, got {value!r}")
+            return str(int(text))
+        except ValueError:
+            pass
+    raise ActionParseError(f"insert_line must be a whole number, got {quoted(value)}")
+
+
+def _canonical_range(value: object) -> str:
     try:
-        start, end = (int(v) for v in value)
-    except (TypeError, ValueError):
-        raise ActionParseError(f"view_range must be a list of two integers, got {value!r}") from None
+        pair = json.loads(value) if isinstance(value, str) and len(value) <= _NUMBER_CHARS else value
+        if isinstance(pair, str) or not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            raise ValueError("not a pair")
+        start, end = (int(v) for v in pair)  # a float's fraction is dropped, as it always was
+    except (TypeError, ValueError, OverflowError):  # bad JSON, "x", a number too long, inf, nan
+        raise ActionParseError(f"view_range must be a list of two integers, got {quoted(value)}") from None
     return f"[{start}, {end}]"
 
 
@@ -211,7 +223,10 @@ def parse_function_calls(text: str) -> list[tuple[str, dict[str, str]]]:
 
 
 def parse_action(text: str) -> Action:
-    """The one action in ``text``; raises ActionParseError if there is none or several."""
+    """The one action in ``text``; raises ActionParseError if there is none or several.
+
+    Total: any text gives an Action or an ActionParseError, in time linear in its length.
+    """
     blocks = _function_blocks(text)
     if not blocks:
         if "<function=" in text:
@@ -230,23 +245,24 @@ def _parse_block(tool: str, body: str) -> Action:
 def _parse_parameters(tool: str, body: str) -> dict[str, str]:
     args: dict[str, str] = {}
     position = 0
+    where = f"<function={clip(tool, MAX_QUOTED_CHARS)}>"
     while True:
         start = _PARAMETER_START.search(body, position)
         if start is None:
             break
         if body[position : start.start()].strip():
-            raise ActionParseError(f"unexpected text in <function={tool}>: {body[position:start.start()].strip()[:60]!r}")
+            raise ActionParseError(f"unexpected text in {where}: {body[position:start.start()].strip()[:60]!r}")
         end = body.find(_PARAMETER_END, start.end())
+        name = start.group(1)
         if end < 0:
-            raise ActionParseError(f"<parameter={start.group(1)}> is not closed with {_PARAMETER_END}")
+            raise ActionParseError(f"<parameter={clip(name, MAX_QUOTED_CHARS)}> is not closed with {_PARAMETER_END}")
         value = body[start.end() : end]
         if len(value) >= 2 and value.startswith("\n") and value.endswith("\n"):
             value = value[1:-1]
-        name = start.group(1)
         if name in args:
-            raise ActionParseError(f"parameter '{name}' given twice in <function={tool}>")
+            raise ActionParseError(f"parameter {quoted(name)} given twice in {where}")
         args[name] = value
         position = end + len(_PARAMETER_END)
     if body[position:].strip():
-        raise ActionParseError(f"unexpected text in <function={tool}>: {body[position:].strip()[:60]!r}")
+        raise ActionParseError(f"unexpected text in {where}: {body[position:].strip()[:60]!r}")
     return args
