@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
-from swe_srl.errors import MAX_QUOTED_CHARS, ActionParseError, clip, quoted
+from swe_srl.errors import LONE_SURROGATE, MAX_QUOTED_CHARS, ActionParseError, clip, quoted
 
 BASH = "bash"
 EDITOR = "str_replace_editor"
@@ -58,7 +58,6 @@ _PARAMETER_START = re.compile(r"<parameter=([A-Za-z0-9_]+)>")
 _PARAMETER_END = "</parameter>"
 _FUNCTION_END = "</function>"  # a value holding it would end the block early when parsed
 _NUMBER_CHARS = 64  # longer than any line number or "[start, end]": bounds what int() and json.loads see
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # only unpaired ones survive in a str
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def _canonical_value(tool: str, name: str, value: object) -> str:
     if not isinstance(value, (str, int, float)):  # a list or dict: its repr could even overflow the stack
         raise ActionParseError(f"parameter '{name}' must be text, got {type(value).__name__}")
     text = value if isinstance(value, str) else str(value)
-    surrogate = _LONE_SURROGATE.search(text)
+    surrogate = LONE_SURROGATE.search(text)
     if surrogate:  # UTF-8 cannot encode it, so no shell, file or tokenizer would take the value
         raise ActionParseError(f"parameter '{name}' holds a lone surrogate {surrogate.group()!r}, which is not text")
     if name == "path" and "\0" in text:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str only unpaired ones survive; JSON's "\\ud800" makes one
 MAX_MESSAGE_CHARS = 2000  # an error message or report entry; outside text beyond it is cut
 MAX_QUOTED_CHARS = 80  # one outside value quoted inside a message
 
