@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Iterator, Mapping
 
-from swe_srl.errors import ActionParseError
+from swe_srl.errors import LONE_SURROGATE, MAX_QUOTED_CHARS, ActionParseError, clip, quoted
 
 BASH = "bash"
 EDITOR = "str_replace_editor"
@@ -53,10 +53,11 @@ TOOL_ALIASES = {
     "finish": SUBMIT,
 }
 
-_FUNCTION = re.compile(r"<function=([A-Za-z0-9_.\-]+)>(.*?)</function>", re.DOTALL)
+_FUNCTION_START = re.compile(r"<function=([A-Za-z0-9_.\-]+)>")
 _PARAMETER_START = re.compile(r"<parameter=([A-Za-z0-9_]+)>")
 _PARAMETER_END = "</parameter>"
 _FUNCTION_END = "</function>"  # a value holding it would end the block early when parsed
+_NUMBER_CHARS = 64  # longer than any line number or "[start, end]": bounds what int() and json.loads see
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,15 @@ class Action:
     @classmethod
     def make(cls, tool: str, args: Mapping[str, object] | None = None) -> "Action":
         """Build an action from loose arguments, validated and put in canonical form."""
-        name = TOOL_ALIASES.get(tool)
+        name = TOOL_ALIASES.get(tool) if isinstance(tool, str) else None
         if name is None:
-            raise ActionParseError(f"unknown tool '{tool}' (known: {', '.join(sorted(TOOL_ALIASES))})")
+            raise ActionParseError(f"unknown tool {quoted(tool)} (known: {', '.join(sorted(TOOL_ALIASES))})")
         given = {k: v for k, v in (args or {}).items() if v is not None}
         if name == SUBMIT:
             given = {}  # a finish message or thought is not part of the action
         unknown = sorted(set(given) - set(PARAMETERS[name]))
         if unknown:
-            raise ActionParseError(f"tool '{name}' takes no parameter {', '.join(unknown)}")
+            raise ActionParseError(f"tool '{name}' takes no parameter {', '.join(map(quoted, unknown[:5]))}")
         missing = [p for p in REQUIRED[name] if p not in given]
         if missing:
             raise ActionParseError(f"tool '{name}' needs parameter {', '.join(missing)}")
@@ -86,7 +87,7 @@ class Action:
             raise ActionParseError("bash command is empty")
         if name == EDITOR and values["command"] not in EDITOR_COMMANDS:
             raise ActionParseError(
-                f"str_replace_editor command '{values['command']}' is not one of {', '.join(EDITOR_COMMANDS)}"
+                f"str_replace_editor command {quoted(values['command'])} is not one of {', '.join(EDITOR_COMMANDS)}"
             )
         ordered = tuple((p, values[p]) for p in PARAMETERS[name] if p in values)
         return cls(name, ordered)
@@ -119,11 +120,15 @@ def _canonical_value(tool: str, name: str, value: object) -> str:
     if name == "view_range":
         return _canonical_range(value)
     if name == "insert_line":
-        try:
-            return str(int(str(value).strip()))
-        except ValueError:
-            raise ActionParseError(f"insert_line must be a whole number, got {value!r}") from None
+        return _canonical_line(value)
+    if not isinstance(value, (str, int, float)):  # a list or dict: its repr could even overflow the stack
+        raise ActionParseError(f"parameter '{name}' must be text, got {type(value).__name__}")
     text = value if isinstance(value, str) else str(value)
+    surrogate = LONE_SURROGATE.search(text)
+    if surrogate:  # UTF-8 cannot encode it, so no shell, file or tokenizer would take the value
+        raise ActionParseError(f"parameter '{name}' holds a lone surrogate {surrogate.group()!r}, which is not text")
+    if name == "path" and "\0" in text:
+        raise ActionParseError("path holds a NUL character, which no file name can")
     if tool == BASH and name == "command":
         return text.strip()
     if name in ("command", "path"):
@@ -131,18 +136,24 @@ def _canonical_value(tool: str, name: str, value: object) -> str:
     return text
 
 
-def _canonical_range(value: object) -> str:
-    if isinstance(value, str):
+def _canonical_line(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else str(value) if type(value) is int else ""
+    if len(text) <= _NUMBER_CHARS:
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise ActionParseError(f"view_range must be a list of two integers, got {value!r}") from None
-    if not (isinstance(value, (list, tuple)) and len(value) == 2):
-        raise ActionParseError(f"view_range must be a list of two integers, got {value!r}")
+            return str(int(text))
+        except ValueError:
+            pass
+    raise ActionParseError(f"insert_line must be a whole number, got {quoted(value)}")
+
+
+def _canonical_range(value: object) -> str:
     try:
-        start, end = (int(v) for v in value)
-    except (TypeError, ValueError):
-        raise ActionParseError(f"view_range must be a list of two integers, got {value!r}") from None
+        pair = json.loads(value) if isinstance(value, str) and len(value) <= _NUMBER_CHARS else value
+        if isinstance(pair, str) or not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            raise ValueError("not a pair")
+        start, end = (int(v) for v in pair)  # a float's fraction is dropped, as it always was
+    except (TypeError, ValueError, OverflowError):  # bad JSON, "x", a number too long, inf, nan
+        raise ActionParseError(f"view_range must be a list of two integers, got {quoted(value)}") from None
     return f"[{start}, {end}]"
 
 
@@ -160,9 +171,36 @@ def render_action(action: Action) -> str:
     return "\n".join(lines)
 
 
+def find_blocks(
+    text: str, start: re.Pattern[str], end: Callable[[re.Match[str]], str]
+) -> Iterator[tuple[re.Match[str], str, int]]:
+    """(start match, body, end offset) of each block that ``start`` opens and ``end(match)`` closes.
+
+    What ``re.finditer(start + "(.*?)" + end, re.DOTALL)`` finds, in linear time. The regex retries
+    every later opening after an unclosed one and scans to the end of the text each time: 300 KB of
+    unclosed ``<function=`` tags took a minute. Here a closing tag found missing once is known
+    missing for every later opening, so each character is scanned a bounded number of times.
+    """
+    missing: set[str] = set()
+    position = 0
+    while (opening := start.search(text, position)) is not None:
+        closing = end(opening)
+        found = -1 if closing in missing else text.find(closing, opening.end())
+        if found < 0:
+            missing.add(closing)
+            position = opening.start() + 1  # as the regex would: a later opening may close otherwise
+            continue
+        yield opening, text[opening.end() : found], found + len(closing)
+        position = found + len(closing)
+
+
+def _function_blocks(text: str) -> list[tuple[re.Match[str], str, int]]:
+    return list(find_blocks(text, _FUNCTION_START, lambda _: _FUNCTION_END))
+
+
 def find_actions(text: str) -> list[Action]:
     """Every function-call block in ``text``, in order, as Actions."""
-    return [_parse_block(m.group(1), m.group(2)) for m in _FUNCTION.finditer(text)]
+    return [_parse_block(opening.group(1), body) for opening, body, _ in _function_blocks(text)]
 
 
 def parse_function_calls(text: str) -> list[tuple[str, dict[str, str]]]:
@@ -171,22 +209,32 @@ def parse_function_calls(text: str) -> list[tuple[str, dict[str, str]]]:
     For importers of other agents' text, whose blocks may name tools we do not run (``think``)
     or use their own aliases; an unclosed ``<function=`` block raises ActionParseError.
     """
-    blocks = [(m.group(1), _parse_parameters(m.group(1), m.group(2))) for m in _FUNCTION.finditer(text)]
-    if "<function=" in _FUNCTION.sub("", text):  # outside every closed block
+    found = _function_blocks(text)
+    blocks = [(opening.group(1), _parse_parameters(opening.group(1), body)) for opening, body, _ in found]
+    outside, position = [], 0  # the text around every closed block
+    for opening, _, end in found:
+        outside.append(text[position : opening.start()])
+        position = end
+    outside.append(text[position:])
+    if "<function=" in "".join(outside):
         raise ActionParseError("a <function=...> block is not closed with </function>")
     return blocks
 
 
 def parse_action(text: str) -> Action:
-    """The one action in ``text``; raises ActionParseError if there is none or several."""
-    blocks = list(_FUNCTION.finditer(text))
+    """The one action in ``text``; raises ActionParseError if there is none or several.
+
+    Total: any text gives an Action or an ActionParseError, in time linear in its length.
+    """
+    blocks = _function_blocks(text)
     if not blocks:
         if "<function=" in text:
             raise ActionParseError("a <function=...> block is not closed with </function>")
         raise ActionParseError("no <function=...> block found")
     if len(blocks) > 1:
         raise ActionParseError(f"expected one action, found {len(blocks)} <function=...> blocks")
-    return _parse_block(blocks[0].group(1), blocks[0].group(2))
+    opening, body, _ = blocks[0]
+    return _parse_block(opening.group(1), body)
 
 
 def _parse_block(tool: str, body: str) -> Action:
@@ -196,23 +244,24 @@ def _parse_block(tool: str, body: str) -> Action:
 def _parse_parameters(tool: str, body: str) -> dict[str, str]:
     args: dict[str, str] = {}
     position = 0
+    where = f"<function={clip(tool, MAX_QUOTED_CHARS)}>"
     while True:
         start = _PARAMETER_START.search(body, position)
         if start is None:
             break
         if body[position : start.start()].strip():
-            raise ActionParseError(f"unexpected text in <function={tool}>: {body[position:start.start()].strip()[:60]!r}")
+            raise ActionParseError(f"unexpected text in {where}: {body[position:start.start()].strip()[:60]!r}")
         end = body.find(_PARAMETER_END, start.end())
+        name = start.group(1)
         if end < 0:
-            raise ActionParseError(f"<parameter={start.group(1)}> is not closed with {_PARAMETER_END}")
+            raise ActionParseError(f"<parameter={clip(name, MAX_QUOTED_CHARS)}> is not closed with {_PARAMETER_END}")
         value = body[start.end() : end]
         if len(value) >= 2 and value.startswith("\n") and value.endswith("\n"):
             value = value[1:-1]
-        name = start.group(1)
         if name in args:
-            raise ActionParseError(f"parameter '{name}' given twice in <function={tool}>")
+            raise ActionParseError(f"parameter {quoted(name)} given twice in {where}")
         args[name] = value
         position = end + len(_PARAMETER_END)
     if body[position:].strip():
-        raise ActionParseError(f"unexpected text in <function={tool}>: {body[position:].strip()[:60]!r}")
+        raise ActionParseError(f"unexpected text in {where}: {body[position:].strip()[:60]!r}")
     return args

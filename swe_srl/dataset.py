@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from swe_srl.errors import ActionParseError, DataError
+from swe_srl.formats.base import parse_json
 from swe_srl.stepwise import StepExample, StepwiseConfig, build_examples
 from swe_srl.trajectory import Trajectory
 
@@ -124,10 +125,7 @@ def read_trajectories(
 
 
 def _parse_line(raw: bytes, source: str, line: int) -> Trajectory:
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataError(f"not valid JSON ({err})", source=source, line=line) from None
+    data = parse_json(raw, source=source, line=line)
     if not isinstance(data, dict):
         raise DataError(f"expected a JSON object, got {type(data).__name__}", source=source, line=line)
     try:

@@ -57,28 +57,44 @@ class Trajectory:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, source: str | None = None, line: int | None = None) -> "Trajectory":
-        """Read the record ``to_json`` wrote (our own JSONL store of imported trajectories)."""
+        """Read the record ``to_json`` wrote (our own JSONL store of imported trajectories).
+
+        A missing or mistyped field is a DataError naming it; a bad action an ActionParseError.
+        """
+
+        def typed(record: Mapping[str, Any], key: str, kind: type, field: str, default: Any = None) -> Any:
+            value = record[key] if default is None else record.get(key, default)  # no default: required
+            if not isinstance(value, kind):
+                raise DataError(f"expected {_KIND_NAMES[kind]}, got {type(value).__name__}", source=source, line=line, field=field)
+            return value
+
         try:
             steps = tuple(
                 Step(
                     action=Action.make(s["action"]["tool"], s["action"]["args"]),
-                    observation=s.get("observation", ""),
-                    thought=s.get("thought", ""),
-                    metadata=s.get("metadata", {}),
+                    observation=typed(s, "observation", str, f"steps[{i}].observation", ""),
+                    thought=typed(s, "thought", str, f"steps[{i}].thought", ""),
+                    metadata=typed(s, "metadata", dict, f"steps[{i}].metadata", {}),
                 )
-                for s in data["steps"]
+                for i, s in enumerate(typed(data, "steps", list, "steps"))
             )
+            resolved = data.get("resolved")
+            if resolved is not None and not isinstance(resolved, bool):
+                raise DataError(f"expected true, false or null, got {type(resolved).__name__}", source=source, line=line, field="resolved")
             return cls(
-                task_id=data["task_id"],
-                source_format=data["source_format"],
+                task_id=typed(data, "task_id", str, "task_id"),
+                source_format=typed(data, "source_format", str, "source_format"),
                 steps=steps,
-                problem_statement=data.get("problem_statement", ""),
-                patch=data.get("patch", ""),
-                resolved=data.get("resolved"),
-                metadata=data.get("metadata", {}),
+                problem_statement=typed(data, "problem_statement", str, "problem_statement", ""),
+                patch=typed(data, "patch", str, "patch", ""),
+                resolved=resolved,
+                metadata=typed(data, "metadata", dict, "metadata", {}),
             )
         except KeyError as err:
             raise DataError("missing", source=source, line=line, field=str(err.args[0])) from None
+
+
+_KIND_NAMES = {str: "text", dict: "an object", list: "a list"}
 
 
 def dumps(trajectory: Trajectory) -> str:

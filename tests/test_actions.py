@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from swe_srl.actions import Action, find_actions, parse_action, parse_function_calls, render_action
 from swe_srl.errors import ActionParseError
+from tests.linear_time import assert_linear
 
 # Any text except the two closing tags, which a value cannot hold (render refuses them).
 values = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=60).filter(
@@ -95,3 +96,24 @@ def test_parse_function_calls_keeps_unknown_tools_for_importers() -> None:
     assert parse_function_calls("<function=think>\n<parameter=thought>hm</parameter>\n</function>") == [
         ("think", {"thought": "hm"})
     ]
+
+
+
+def repeated(unit: str, prefix: str = "", suffix: str = ""):
+    return lambda size: prefix + unit * (size // len(unit)) + suffix
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        repeated("<function=bash>"),  # unclosed blocks: the regex this replaced took 41-87 s on 300 KB
+        repeated("<function=bash>", suffix="</function>"),
+        repeated("<function=bash>\n<parameter=command>ls</parameter>\n"),
+        repeated("<function=x"),
+        repeated("<parameter=a>", prefix="<function=bash>\n", suffix="</function>"),
+        repeated("<parameter=a>x</parameter>\n", prefix="<function=str_replace_editor>\n", suffix="</function>"),
+    ],
+)
+@pytest.mark.parametrize("parse", [parse_action, parse_function_calls, find_actions])
+def test_parsing_takes_linear_time(parse, make) -> None:
+    assert_linear(parse, make)

@@ -163,3 +163,21 @@ def test_percentiles() -> None:
     assert percentiles(values) == {"p50": 50, "p90": 90, "p99": 99, "max": 100}
     assert percentiles([7]) == {"p50": 7, "p90": 7, "p99": 7, "max": 7}
     assert Counter(percentiles([3, 1, 2]).values()) == Counter({2: 1, 3: 3})
+
+
+def test_unreadable_lines_fail_alone(tmp_path: Path, tokenizer) -> None:
+    good = trajectory("b", 3).to_json()
+    bad = [
+        "[" * 100_000 + "]" * 100_000,  # RecursionError before
+        json.dumps({**good, "n": 1}).replace('"n": 1', '"n": ' + "9" * 5000),  # ValueError before
+        json.dumps({**good, "problem_statement": "\ud800"}),  # UnicodeEncodeError in the tokenizer before
+        json.dumps({**good, "steps": [{**good["steps"][0], "observation": 5}, *good["steps"][1:]]}),  # TypeError before
+    ]
+    write_store(tmp_path / "s.jsonl", [trajectory("a", 4)], bad)
+    summary = build_dataset(tmp_path / "s.jsonl", tmp_path / "out", tokenizer)
+    assert summary.kept == 4 and summary.dropped == {"bad_line": 4}
+    assert [e.split(": ", 1)[0] for e in summary.errors] == [f"{tmp_path / 's.jsonl'}:{n}" for n in range(2, 6)]
+    assert "steps[0].observation" in summary.errors[3]
+    with pytest.raises(DataError) as info:
+        build_dataset(tmp_path / "s.jsonl", tmp_path / "strict", tokenizer, strict=True)
+    assert (info.value.source, info.value.line) == (str(tmp_path / "s.jsonl"), 2)

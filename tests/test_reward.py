@@ -5,9 +5,12 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from swe_srl.actions import Action
-from swe_srl.reward import FORMAT_PENALTY, parse_completion, reward, score_completion
+from swe_srl.errors import ActionParseError
+from swe_srl.reward import FORMAT_PENALTY, parse_completion, reward, score_completion, score_group
 
 OLD = (
     "    def parse(self, value, default=None):\n"
@@ -134,3 +137,67 @@ def test_group_scoring_equals_scoring_each_completion():
         grouped = score_group(completions, expert)
         assert grouped == [score_completion(c, expert) for c in completions]
         assert [s.reward for s in grouped][4] == FORMAT_PENALTY
+
+
+# --- Scoring is total: any reply scores in [-1, 1], never an exception. ---
+
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=300)  # surrogates and NULs too
+NASTY = ["[1, 1e999]", "[1, NaN]", "9" * 5000, "[" * 3000, "\ud800", "/a\x00b", "[1, 20]", "-3", "1.5", "[1]", "view", "/a.py"]
+
+
+TEMPLATES = [
+    "<function=bash>\n<parameter=command>{}</parameter>\n</function>",
+    "<function=str_replace_editor>\n<parameter=command>view</parameter>\n<parameter=path>{}</parameter>\n</function>",
+    "<function=str_replace_editor>\n<parameter=command>view</parameter>\n<parameter=path>/a.py</parameter>\n"
+    "<parameter=view_range>{}</parameter>\n</function>",
+    "<function=str_replace_editor>\n<parameter=command>insert</parameter>\n<parameter=path>/a.py</parameter>\n"
+    "<parameter=insert_line>{}</parameter>\n<parameter=new_str>x</parameter>\n</function>",
+    "<function={}>\n</function>",
+]
+
+
+@st.composite
+def near_misses(draw: st.DrawFn) -> str:
+    """A reply that nearly parses: a real action with an odd value, maybe cut, thinned or doubled."""
+    block = draw(st.sampled_from(TEMPLATES)).format(draw(st.sampled_from(NASTY) | any_text))
+    start, end = sorted(draw(st.tuples(st.integers(0, len(block)), st.integers(0, len(block)))))
+    damage = draw(st.sampled_from(["none", "none", "cut", "drop", "twice"]))
+    block = {"none": block, "cut": block[:end], "drop": block[:start] + block[end:], "twice": block + block}[damage]
+    return draw(st.sampled_from(["<think>x</think>\n", "<think>", ""])) + block
+
+
+EXPERT = Action.editor("view", "/a.py", view_range=[1, 20])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(any_text, near_misses()))
+def test_any_reply_scores_in_range_without_raising(text: str) -> None:
+    score = score_completion(text, EXPERT)
+    assert -1.0 <= score.reward <= 1.0 and (score.format_ok or score.reward == FORMAT_PENALTY)
+    assert score_group([text], EXPERT) == [score]
+
+
+def view(view_range: str) -> str:
+    return completion(
+        f"<function=str_replace_editor>\n<parameter=command>view</parameter>\n<parameter=path>/a.py</parameter>\n"
+        f"<parameter=view_range>{view_range}</parameter>\n</function>"
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        view("[1, 1e999]"),  # OverflowError before
+        view("[1, " + "9" * 5000 + "]"),  # ValueError (int digit limit) before
+        view("[" * 100_000 + "]" * 100_000),  # RecursionError before
+        completion(Action.bash("ls").render().replace("ls", "echo \ud800")),  # scored, then crashed the sandbox
+        completion(Action.editor("view", "/a.py").render().replace("/a.py", "/a\x00.py")),  # a path no file has
+        completion(Action.editor("insert", "/a.py", insert_line=1, new_str="x").render().replace(">1<", ">" + "9" * 5000 + "<")),
+    ],
+    ids=["view_range-1e999", "5000-digits", "deep-nesting", "lone-surrogate", "nul-in-path", "insert_line-5000-digits"],
+)
+def test_nearly_parsing_replies_get_the_format_penalty(reply: str) -> None:
+    score = score_completion(reply, EXPERT)
+    assert (score.reward, score.format_ok) == (FORMAT_PENALTY, False) and len(score.error) < 300
+    with pytest.raises(ActionParseError):
+        parse_completion(reply)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import socket
@@ -22,7 +23,8 @@ from typing import Any, Callable, Literal, Sequence
 
 from swe_srl.agent.client import ModelReply, estimate_tokens
 from swe_srl.agent.openai_tools import TOOLS, to_openai_messages
-from swe_srl.errors import ActionParseError, ConfigError, SweSrlError
+from swe_srl.errors import MAX_QUOTED_CHARS, ActionParseError, ConfigError, SweSrlError, clip, encodable, quoted
+from swe_srl.formats.base import content_text
 from swe_srl.formats.toolcalls import Thought, Unsupported, convert_call
 from swe_srl.stepwise import Message
 
@@ -120,8 +122,10 @@ class OpenAIClient:
                     why = f"timed out after {c.timeout:g}s"
                 else:
                     why = f"connection failed ({reason})"
-            except json.JSONDecodeError as err:
-                why = f"the answer is not JSON ({err.msg})"
+            except ValueError as err:  # not UTF-8, not JSON, or a number json.loads refuses
+                why = f"the answer is not JSON ({clip(str(err), MAX_QUOTED_CHARS)})"
+            except RecursionError:
+                why = "the answer is JSON nested too deeply"
             failures += 1
             if failures > c.max_retries:
                 raise ModelRequestError(f"{self.url}: {why}; gave up after {failures} attempts")
@@ -129,20 +133,20 @@ class OpenAIClient:
             log.warning("%s: %s; retry %d/%d in %.1fs", self.url, why, failures, c.max_retries, delay)
             self._sleep(delay)
 
-    def _reply(self, body: dict[str, Any]) -> ModelReply:
+    def _reply(self, body: Any) -> ModelReply:
         try:
             choice = body["choices"][0]
             message = choice["message"]
+            if not isinstance(message, dict):
+                raise TypeError(type(message).__name__)
         except (KeyError, IndexError, TypeError):
-            raise ModelRequestError(f"{self.url}: the answer has no choices[0].message: {json.dumps(body)[:300]}") from None
-        usage = body.get("usage") or {}
-        prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        completion_tokens = int(usage.get("completion_tokens") or 0)
-        cost = usage.get("cost")
+            raise ModelRequestError(f"{self.url}: the answer has no choices[0].message object: {quoted(body)}") from None
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        prompt_tokens, completion_tokens = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+        cost = _number(usage.get("cost"))
         if cost is None:
             cost = (prompt_tokens * self.config.price_prompt + completion_tokens * self.config.price_completion) / 1e6
-        content = message.get("content") or ""
-        reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+        content, reasoning = _text(message.get("content")), _text(message.get("reasoning_content") or message.get("reasoning"))
         action, tool_error = None, None
         calls = message.get("tool_calls") or []
         if calls:
@@ -151,21 +155,47 @@ class OpenAIClient:
         else:
             text = f"<think>\n{reasoning}\n</think>\n{content}" if reasoning and "<think>" not in content else content
         return ModelReply(text=text, action=action, tool_error=tool_error, prompt_tokens=prompt_tokens,
-                          completion_tokens=completion_tokens, cost=float(cost),
-                          finish_reason=str(choice.get("finish_reason") or ""))
+                          completion_tokens=completion_tokens, cost=cost,
+                          finish_reason=_text(choice.get("finish_reason")))
 
 
-def _map_calls(calls: list[Any]) -> tuple[Any, str | None]:
-    """The one Action of a native tool-call list, or why there is none."""
-    if len(calls) != 1:
-        return None, f"expected exactly one tool call, got {len(calls)}"
-    function = (calls[0] or {}).get("function") or {}
+def _number(value: Any) -> float | None:
+    """A finite number of the usage record, or None for anything else (text, null, 1e999)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
     try:
-        converted = convert_call(function.get("name"), function.get("arguments"))
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int:
+    """A token count from the usage record; anything but a finite number counts as 0."""
+    number = _number(value)
+    return max(0, int(number)) if number is not None else 0
+
+
+def _text(value: Any) -> str:
+    """A text field of the answer: a string or a list of typed parts, lone surrogates escaped."""
+    return encodable(content_text(value)) if isinstance(value, (str, list)) else ""
+
+
+def _map_calls(calls: Any) -> tuple[Any, str | None]:
+    """The one Action of a native tool-call list, or why there is none."""
+    if not isinstance(calls, list) or len(calls) != 1:
+        count = len(calls) if isinstance(calls, list) else f"a {type(calls).__name__}"
+        return None, f"expected exactly one tool call, got {count}"
+    function = calls[0].get("function") if isinstance(calls[0], dict) else None
+    if not isinstance(function, dict):
+        return None, "the tool call has no function object"
+    name = function.get("name")
+    try:
+        converted = convert_call(name, function.get("arguments"))
     except ActionParseError as err:
-        return None, f"tool call {function.get('name')!r}: {err}"
+        return None, f"tool call {quoted(name)}: {err}"
     if isinstance(converted, (Thought, Unsupported)):
-        return None, f"tool call {function.get('name')!r} is not one of bash, str_replace_editor, submit"
+        return None, f"tool call {quoted(name)} is not one of bash, str_replace_editor, submit"
     return converted, None
 
 

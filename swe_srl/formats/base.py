@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
-from swe_srl.errors import DataError
+from swe_srl.errors import LONE_SURROGATE, MAX_QUOTED_CHARS, DataError, clip, encodable
 from swe_srl.trajectory import Step, Trajectory
 
 logger = logging.getLogger(__name__)
@@ -78,15 +78,71 @@ class Where:
         return ImportResult(self.source, self.record, error=error, units=units)
 
 
-def load_json(path: Path) -> Any:
-    """The whole JSON document; malformed JSON becomes a DataError with its line."""
+MAX_DEPTH = 100  # JSON nesting; trace formats need under 20, and deeper would overflow the stack of code that walks it
+
+
+def parse_json(text: str | bytes, *, source: str, line: int | None = None) -> Any:
+    """One JSON document from outside, or a DataError naming ``source``, the line and the field.
+
+    Refused besides malformed JSON: nesting deeper than MAX_DEPTH, a number of more than 4,300
+    digits (Python's limit for int()), a lone surrogate (``"\\ud800"``: no UTF-8 file, terminal or
+    tokenizer takes it), and bytes that are not UTF-8. Each such record fails alone, so one bad
+    line never stops a whole import or data build.
+    """
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        document = json.loads(text)
     except json.JSONDecodeError as err:
-        raise DataError(f"malformed JSON: {err.msg}", source=str(path), line=err.lineno) from None
+        raise DataError(f"malformed JSON: {err.msg}", source=source, line=line if line is not None else err.lineno) from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"not UTF-8 text: {err.reason}", source=source, line=line) from None
+    except ValueError:  # what json.loads raises besides the two above
+        raise DataError("JSON number of more than 4,300 digits", source=source, line=line) from None
+    except RecursionError:
+        raise DataError(f"JSON nested deeper than {MAX_DEPTH} levels", source=source, line=line) from None
+    problem = _json_problem(document)
+    if problem is not None:
+        raise DataError(problem[0], source=source, line=line, field=problem[1] or None)
+    return document
+
+
+def _json_problem(document: Any) -> tuple[str, str] | None:
+    """(what, where) of the first thing parse_json refuses in a decoded document; iterative, so
+    no depth can overflow the stack here."""
+    stack: list[tuple[Any, Iterator[tuple[Any, Any]]]] = []  # (key of a container, its children left)
+    key, value = None, document
+    while True:
+        for text in (key, value):
+            if isinstance(text, str) and not text.isascii() and LONE_SURROGATE.search(text):
+                return "lone surrogate in a JSON string, which is not text", _json_path(stack, key)
+        if isinstance(value, (dict, list)):
+            if len(stack) >= MAX_DEPTH:
+                return f"JSON nested deeper than {MAX_DEPTH} levels", _json_path(stack, key)
+            stack.append((key, iter(value.items()) if isinstance(value, dict) else enumerate(value)))
+        while stack:
+            child = next(stack[-1][1], None)
+            if child is not None:
+                key, value = child
+                break
+            stack.pop()
+        else:
+            return None
+
+
+def _json_path(stack: list[tuple[Any, Iterator[tuple[Any, Any]]]], key: Any) -> str:
+    """``steps[3].action`` for the keys leading to the item at ``key``."""
+    path = ""
+    for part in [k for k, _ in stack[1:]] + ([key] if stack else []):
+        path += f"[{part}]" if isinstance(part, int) else f".{encodable(part)}" if path else encodable(part)
+    return path
+
+
+def load_json(path: Path) -> Any:
+    """The whole JSON document; a problem (see parse_json) becomes a DataError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise DataError(f"not UTF-8 text: {err.reason}", source=str(path)) from None
+    return parse_json(text, source=str(path))
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
@@ -96,9 +152,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as err:
-                yield number, DataError(f"malformed JSON: {err.msg}", source=str(path), line=number)
+                yield number, parse_json(line, source=str(path), line=number)
+            except DataError as err:
+                yield number, err
 
 
 def is_jsonl(path: Path) -> bool:
@@ -183,10 +239,10 @@ def guarded(where: Where, convert: Callable[[], ImportResult]) -> ImportResult:
         return convert()
     except DataError as err:
         return where.failed(err)
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, ArithmeticError) as err:
         # Outside data in a shape no check anticipated: report it, never a raw traceback.
         logger.debug("unexpected record shape in %s %s", where.source, where.record, exc_info=True)
-        detail = f"{type(err).__name__}: {err}"
+        detail = f"{type(err).__name__}: {clip(str(err), MAX_QUOTED_CHARS)}"
         return where.failed(where.error(f"unexpected record shape ({detail})"))
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from swe_srl.actions import Action, parse_function_calls
+from swe_srl.actions import Action, find_blocks, parse_function_calls
 from swe_srl.errors import ActionParseError
 from swe_srl.formats.base import Skip, Where, content_text, strip_observation_label
 from swe_srl.formats.toolcalls import Converted, Thought, ToolCallError, Unsupported, convert_call
@@ -194,23 +194,24 @@ def function_blocks(text: str) -> tuple[str, list[Converted]]:
     return thought, converted
 
 
-_CODEACT = re.compile(r"<(execute_bash|execute_ipython|execute_browse)>(.*?)</\1>", re.DOTALL)
-_CODEACT_FINISH = re.compile(r"<finish>.*?</finish>|<finish\s*/>", re.DOTALL)
+_CODEACT_START = re.compile(r"<(execute_bash|execute_ipython|execute_browse)>")
+_FINISH_START = re.compile(r"<finish(>|\s*/>)")
 
 
 def codeact_blocks(text: str) -> tuple[str, list[Converted]]:
     """The older OpenHands CodeAct text form: ``<execute_bash>`` ... and ``<finish></finish>``."""
     converted: list[Converted] = []
     first = len(text)
-    for match in _CODEACT.finditer(text):
-        first = min(first, match.start())
-        if match.group(1) == "execute_bash":
-            converted.append(convert_call("execute_bash", {"command": match.group(2)}))
+    for opening, body, _ in find_blocks(text, _CODEACT_START, lambda m: f"</{m.group(1)}>"):
+        first = min(first, opening.start())
+        if opening.group(1) == "execute_bash":
+            converted.append(convert_call("execute_bash", {"command": body}))
         else:
-            converted.append(Unsupported(match.group(1)))
-    finish = _CODEACT_FINISH.search(text)
+            converted.append(Unsupported(opening.group(1)))
+    # <finish>...</finish>, or a self-closed <finish/> (its "closing tag" is the empty string).
+    finish = next(find_blocks(text, _FINISH_START, lambda m: "</finish>" if m.group(1) == ">" else ""), None)
     if finish:
-        first = min(first, finish.start())
+        first = min(first, finish[0].start())
         converted.append(Action.submit())
     return text[:first].strip(), converted
 

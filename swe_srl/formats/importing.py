@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from swe_srl.atomic import atomic_writer, write_text_atomic
-from swe_srl.errors import DataError
+from swe_srl.errors import MAX_QUOTED_CHARS, DataError, clip
 from swe_srl.formats.base import ImportResult
 from swe_srl.formats.detect import TRAJECTORY_SUFFIXES, detect_format, get_format
 from swe_srl.trajectory import Trajectory, dumps
@@ -37,12 +37,12 @@ class ImportReport:
     skipped: Counter = field(default_factory=Counter)  # messages that became no step, by reason
     failed: Counter = field(default_factory=Counter)  # records (or files) that became no trajectory, by reason
     formats: Counter = field(default_factory=Counter)  # trajectories per source format
-    errors: list[str] = field(default_factory=list)  # the first MAX_EXAMPLES DataErrors, as text
+    errors: list[str] = field(default_factory=list)  # the first MAX_EXAMPLES DataErrors, as bounded text
 
     def add(self, result: ImportResult, format_name: str) -> None:
         self.messages += result.units
         for skip in result.skipped:
-            self.skipped[skip.reason] += 1
+            self.skipped[clip(skip.reason, MAX_QUOTED_CHARS)] += 1  # a reason may quote outside text
             if skip.error is not None:
                 self._example(skip.error)
         if result.error is not None:
@@ -89,11 +89,11 @@ ProgressCallback = Callable[[ImportProgress], None]
 
 
 def _reason(error: DataError) -> str:
-    """A short, countable reason: the message up to its first colon or parenthesis."""
+    """A short, countable reason: the message up to its first colon or parenthesis, bounded."""
     text = error.message
     for mark in (":", " ("):
         text = text.split(mark, 1)[0]
-    return text.strip() or "error"
+    return clip(text.strip(), MAX_QUOTED_CHARS) or "error"
 
 
 def expand_paths(paths: Iterable[Path | str], report: ImportReport | None = None) -> list[Path]:

@@ -17,21 +17,28 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from swe_srl.actions import SUBMIT, Action
+from swe_srl.actions import SUBMIT, Action, find_blocks
 from swe_srl.formats.base import ImportResult, Where, content_text, finish_record, guarded, iter_rows
 from swe_srl.formats.chat import read_messages
 from swe_srl.formats.rows import first_row, has_native_calls, task_id_of
 from swe_srl.formats.toolcalls import Converted, ToolCallError, convert_call
 
-_FENCE = re.compile(r"```(bash|mswea_bash_command)[ \t]*\n(.*?)\n```", re.DOTALL)
+_FENCE_START = re.compile(r"```(bash|mswea_bash_command)[ \t]*\n")
+_FENCE_END = "\n```"
 _FINISH_MARKERS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
 
 
+def _fences(text: str) -> Iterator[tuple[re.Match[str], str, int]]:
+    """Each fenced shell block: (opening fence, command, end offset)."""
+    return find_blocks(text, _FENCE_START, lambda _: _FENCE_END)
+
+
 def _command(text: str) -> tuple[str, str]:
-    blocks = _FENCE.findall(text)
+    blocks = list(_fences(text))
     if len(blocks) != 1:
         raise ToolCallError(f"format error: {len(blocks)} shell blocks, mini-swe-agent needs exactly one", "content")
-    return text[: _FENCE.search(text).start()].strip(), blocks[0][1]  # type: ignore[union-attr]
+    opening, command, _ = blocks[0]
+    return text[: opening.start()].strip(), command
 
 
 def _is_finish(command: str) -> bool:
@@ -56,7 +63,7 @@ class MiniSweAgentFormat:
         if row is None or has_native_calls(row):
             return False
         return any(
-            isinstance(m, dict) and m.get("role") == "assistant" and _FENCE.search(content_text(m.get("content")))
+            isinstance(m, dict) and m.get("role") == "assistant" and next(_fences(content_text(m.get("content"))), None)
             for m in row["messages"]
         )
 

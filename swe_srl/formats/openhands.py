@@ -14,7 +14,6 @@ the iteration limit with no finish.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,7 +25,7 @@ from swe_srl.trajectory import Step
 
 _ACTIONS = {"run", "read", "edit", "finish"}
 _RUNTIME = {"change_agent_state", "null", "agent_state_changed", "user_rejected", "pause", "reject", "condensation"}
-_FILE_EDITOR = re.compile(r"file_editor\(\*\*(\{.*\})\)\)?\s*$", re.DOTALL)
+_FILE_EDITOR = "file_editor(**{"
 
 
 def _is_event(value: Any) -> bool:
@@ -194,13 +193,27 @@ def _action(event: dict[str, Any], args: dict[str, Any]) -> Action | Thought | U
     if args.get("command"):
         keys = ("command", "path", "file_text", "old_str", "new_str", "insert_line")
         return convert_call("str_replace_editor", {k: args.get(k) for k in keys})
-    match = _FILE_EDITOR.search(str(args.get("translated_ipython_code", "")).strip())
-    if match:
+    literal = _file_editor_literal(str(args.get("translated_ipython_code", "")).strip())
+    if literal:
         try:
-            return convert_call("str_replace_editor", ast.literal_eval(match.group(1)))
+            return convert_call("str_replace_editor", ast.literal_eval(literal))
         except (ValueError, SyntaxError):
             raise ToolCallError("translated_ipython_code is not a literal editor call", "args.translated_ipython_code") from None
     raise ToolCallError("edit event has no editor command (content-only edits are not supported)", "args.command")
+
+
+def _file_editor_literal(code: str) -> str | None:
+    r"""The ``{...}`` of a ``file_editor(**{...})`` call that ends ``code``, bare or in ``print(...)``.
+
+    What ``re.search(r"file_editor\(\*\*(\{.*\})\)\)?\s*$", code, re.DOTALL)`` gives for stripped
+    code, in linear time: the regex scans to the end from every occurrence of the call.
+    """
+    opening = code.find(_FILE_EDITOR)
+    for tail in ("})", "}))"):
+        brace = len(code) - len(tail)
+        if opening >= 0 and code.endswith(tail) and brace > opening + len(_FILE_EDITOR) - 1:
+            return code[opening + len(_FILE_EDITOR) - 1 : brace + 1]
+    return None
 
 
 def _metadata_call(event: dict[str, Any]) -> tuple[str, Any] | None:

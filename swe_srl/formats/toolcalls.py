@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from swe_srl.actions import BASH, EDITOR, PARAMETERS, SUBMIT, TOOL_ALIASES, Action
-from swe_srl.errors import ActionParseError
+from swe_srl.errors import MAX_QUOTED_CHARS, ActionParseError, clip, quoted
 
 THINK_TOOLS = frozenset({"think"})
 
@@ -65,6 +65,10 @@ def decode_arguments(arguments: Any) -> dict[str, Any]:
             arguments = json.loads(arguments)
         except json.JSONDecodeError as err:
             raise ToolCallError(f"arguments are not valid JSON: {err.msg}") from None
+        except ValueError:  # what json.loads raises besides a syntax error
+            raise ToolCallError("arguments hold a number of more than 4,300 digits") from None
+        except RecursionError:
+            raise ToolCallError("arguments are nested too deeply") from None
     if not isinstance(arguments, dict):
         raise ToolCallError(f"arguments must be a JSON object, got {type(arguments).__name__}")
     return arguments
@@ -76,12 +80,15 @@ def convert_call(name: Any, arguments: Any, *, unsupported: frozenset[str] = fro
         raise ToolCallError("tool call has no function name", field="name")
     args = decode_arguments(arguments)
     if name in THINK_TOOLS:
-        return Thought(str(args.get("thought", args.get("content", ""))))
+        thought = args.get("thought", args.get("content", ""))
+        if not isinstance(thought, str):
+            raise ToolCallError(f"a think call's thought must be text, got {type(thought).__name__}", "arguments.thought")
+        return Thought(thought)
     if name in unsupported:
         return Unsupported(name)
     tool = TOOL_ALIASES.get(name)
     if tool is None:
-        raise ToolCallError(f"unknown tool '{name}'", field="name")
+        raise ToolCallError(f"unknown tool {quoted(name)}", field="name")
     try:
         if tool == BASH:
             return _bash(args)
@@ -95,7 +102,8 @@ def convert_call(name: Any, arguments: Any, *, unsupported: frozenset[str] = fro
 
 
 def _bash(args: Mapping[str, Any]) -> Action:
-    if str(args.get("is_input", "false")).lower() == "true":
+    is_input = args.get("is_input", False)
+    if is_input is True or isinstance(is_input, str) and is_input.lower() == "true":
         # Text typed into a running process: our runtime has no such action.
         raise ToolCallError("is_input=true (input to a running process) has no command-level action", "arguments.is_input")
     command = args.get("command")
@@ -108,7 +116,7 @@ def _bash(args: Mapping[str, Any]) -> Action:
 def _editor(args: Mapping[str, Any]) -> Action:
     command = args.get("command")
     if not isinstance(command, str) or command.strip() not in _RELEVANT:
-        raise ToolCallError(f"editor command {command!r} is not one of {', '.join(_RELEVANT)}", "arguments.command")
+        raise ToolCallError(f"editor command {quoted(command)} is not one of {', '.join(_RELEVANT)}", "arguments.command")
     command = command.strip()
     _reject_unknown(args, set(PARAMETERS[EDITOR]))
     kept: dict[str, Any] = {}
@@ -130,4 +138,5 @@ def _editor(args: Mapping[str, Any]) -> Action:
 def _reject_unknown(args: Mapping[str, Any], known: set[str]) -> None:
     unknown = sorted(set(args) - known - _EXECUTION_OPTIONS)
     if unknown:
-        raise ToolCallError(f"unexpected parameter {', '.join(unknown)}", f"arguments.{unknown[0]}")
+        shown = ", ".join(clip(name, MAX_QUOTED_CHARS) for name in unknown[:5])
+        raise ToolCallError(f"unexpected parameter {shown}", f"arguments.{clip(unknown[0], MAX_QUOTED_CHARS)}")

@@ -114,3 +114,74 @@ def test_agent_loop_over_http_runs_and_stops(tiny_server) -> None:
 def test_config_is_checked() -> None:
     with pytest.raises(ConfigError):
         OpenAIConfig(base_url="localhost:8000", model="m")
+
+
+class CannedResponse:
+    """What urlopen returns, with a body of our choosing."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __enter__(self) -> "CannedResponse":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def read(self) -> bytes:
+        return self.body
+
+
+def answered(monkeypatch, body: object) -> OpenAIClient:
+    """A client whose endpoint answers every request with ``body`` (bytes as they are, else as JSON)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    monkeypatch.setattr("urllib.request.urlopen", lambda request, timeout: CannedResponse(raw))
+    return OpenAIClient(OpenAIConfig(base_url="http://127.0.0.1:9/v1", model="m", max_retries=1), sleep=lambda s: None)
+
+
+def message(**fields: object) -> dict:
+    return {"choices": [{"message": fields, "finish_reason": "stop"}]}
+
+
+CALL = {"function": {"name": "bash", "arguments": '{"command": "ls"}'}}
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "tool_error"),
+    [
+        ({**message(content="hi"), "usage": ["x"]}, "hi", None),  # AttributeError before
+        ({**message(content="hi"), "usage": {"prompt_tokens": "many", "cost": "free"}}, "hi", None),  # ValueError
+        ({**message(content="hi"), "usage": {"completion_tokens": 1e300, "cost": 10**400}}, "hi", None),  # OverflowError
+        (message(content=[{"type": "text", "text": "a"}, "b"], reasoning_content="r"), "<think>\nr\n</think>\nab", None),
+        (message(content="x\ud800"), "x\\ud800", None),  # a lone surrogate no file or tokenizer takes
+        (message(content="c", tool_calls={"id": CALL}), "c", "expected exactly one tool call, got a dict"),  # KeyError
+        (message(content="c", tool_calls=["call"]), "c", "the tool call has no function object"),  # AttributeError
+        (message(content="c", tool_calls=[{"function": "bash"}]), "c", "the tool call has no function object"),
+        (message(tool_calls=[{"function": {"name": "bash", "arguments": "[" * 100_000}}]), "", "tool call 'bash'"),
+    ],
+)
+def test_odd_answers_give_a_reply(monkeypatch, body: dict, text: str, tool_error: str | None) -> None:
+    reply = answered(monkeypatch, body).complete(PROMPT)
+    assert reply.text == text and reply.prompt_tokens >= 0 and reply.cost >= 0
+    assert reply.tool_error is None if tool_error is None else tool_error in reply.tool_error
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"choices": [{"message": "hi"}]},  # AttributeError before
+        [1, 2],
+        b'{"choices": [' + b"9" * 5000 + b"]}",  # ValueError (int digit limit) before
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError before
+        b"\xff\xfe",  # UnicodeDecodeError before
+    ],
+)
+def test_unusable_answers_raise_model_request_errors(monkeypatch, body: object) -> None:
+    with pytest.raises(ModelRequestError) as caught:
+        answered(monkeypatch, body).complete(PROMPT)
+    assert len(str(caught.value)) < 1000
+
+
+def test_a_native_call_in_an_odd_answer_still_maps(monkeypatch) -> None:
+    reply = answered(monkeypatch, {**message(content=None, tool_calls=[CALL]), "usage": None}).complete(PROMPT)
+    assert reply.action == Action.bash("ls") and reply.tool_error is None

@@ -11,7 +11,7 @@ import pytest
 from swe_srl.errors import DataError
 from swe_srl.formats import ImportProgress, ImportReport, import_paths, import_to_store, read_store, write_store
 from swe_srl.formats.detect import detect_format
-from swe_srl.trajectory import Trajectory
+from swe_srl.trajectory import Trajectory, dumps
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = ["openhands_pairs.jsonl", "openhands_replay.json", "openai_chat.json", "codeact_chat.jsonl",
@@ -94,3 +94,39 @@ def test_strict_import_to_store_writes_nothing_on_bad_data(tmp_path: Path) -> No
 def test_trajectories_serialise_through_to_json() -> None:
     for trajectory in import_paths([FIXTURES / n for n in GOOD]):
         assert Trajectory.from_json(json.loads(json.dumps(trajectory.to_json()))) == trajectory
+
+
+def bad_lines() -> dict[str, str]:
+    """JSONL lines that once stopped a whole import or data build, by the reason each is now counted under."""
+    good = json.loads(json.dumps(next(import_paths([FIXTURES / "openai_chat.json"])).to_json()))
+    surrogate = json.dumps({**good, "problem_statement": "\ud800"})  # json.dumps writes it as the escape \ud800
+    observation = {**good, "steps": [{**good["steps"][0], "observation": {"not": "text"}}]}
+    return {
+        "JSON nested deeper than 100 levels": "[" * 100_000 + "]" * 100_000,  # RecursionError before
+        "JSON number of more than 4,300 digits": json.dumps(good).replace('"metadata": {', '"n": ' + "9" * 5000 + ', "metadata": {', 1),
+        "lone surrogate in a JSON string, which is not text": surrogate,  # UnicodeEncodeError when the store was written
+        "expected text, got dict": json.dumps(observation),  # TypeError deep in the data build
+    }
+
+
+def test_a_bad_line_fails_alone_and_is_named(tmp_path: Path) -> None:
+    good = dumps(next(import_paths([FIXTURES / "openai_chat.json"])))
+    lines = bad_lines()
+    (tmp_path / "in.jsonl").write_text("\n".join([good, *lines.values(), good]) + "\n")
+    report = import_to_store([tmp_path / "in.jsonl"], tmp_path / "out")
+    assert report.trajectories == 2 and len((tmp_path / "out" / "trajectories.jsonl").read_text().splitlines()) == 2
+    assert report.failed == {reason: 1 for reason in lines}
+    assert [e.split(": ", 1)[0] for e in report.errors] == [f"{tmp_path / 'in.jsonl'}:{n}" for n in range(2, 6)]
+    with pytest.raises(DataError) as caught:
+        import_to_store([tmp_path / "in.jsonl"], tmp_path / "strict", strict=True)
+    assert (caught.value.source, caught.value.line) == (str(tmp_path / "in.jsonl"), 2)
+
+
+def test_the_report_keeps_outside_text_bounded(tmp_path: Path) -> None:
+    messages = json.loads((FIXTURES / "openai_chat.json").read_text())
+    messages.append({"role": "r" * 20_000_000, "content": "?"})  # 20 MB made a 20 MB report before
+    (tmp_path / "big.json").write_text(json.dumps(messages))
+    report = import_to_store([tmp_path / "big.json"], tmp_path / "out")
+    text = (tmp_path / "out" / "import_report.json").read_text()
+    assert report.trajectories == 1 and len(text) < 10_000
+    assert "more characters cut]" in text and all(len(e) < 3000 for e in report.errors)

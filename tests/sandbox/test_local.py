@@ -42,7 +42,12 @@ def test_agent_is_unprivileged_in_testbed(sandbox):
 
 
 def test_host_checkout_and_root_home_are_hidden(sandbox):
-    assert sandbox.run(f"ls -A {CHECKOUT}").output.strip() == ""
+    # Hidden means nothing of it can be read: an empty folder over it, or no such path at all
+    # (a checkout under /tmp lies in the sandbox's own fresh /tmp), wherever the clone sits.
+    marker = CHECKOUT / "pyproject.toml"
+    assert marker.is_file()
+    assert sandbox.run(f"cat {marker}").exit_code != 0
+    assert sandbox.run(f"ls -A {CHECKOUT} 2>/dev/null").output.strip() == ""
     assert sandbox.run("ls -A /root").exit_code != 0
 
 
