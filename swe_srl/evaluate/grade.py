@@ -30,9 +30,9 @@ from swebench.harness.grading import get_logs_eval
 from swebench.harness.log_parsers import PARSER_REGISTRY
 from swebench.harness.utils import make_test_spec
 
-from swe_srl.errors import ConfigError, DataError, SandboxError
+from swe_srl.errors import ConfigError, DataError
 from swe_srl.evaluate.report import GradeReport, build_report
-from swe_srl.sandbox import owners
+from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def grade(
     check_gradable(task)
     _check_run_id(run_id)
     client = client or _docker_client()
-    owners.reap_leftovers(client, GRADE_LABEL)
+    reap_leftovers(client, GRADE_LABEL)
     return _grade(task, patch, _task_image(task, client), run_id, _root(log_dir), timeout, client)
 
 
@@ -92,7 +92,7 @@ def grade_many(
         seen.add(task.instance_id)
     _check_run_id(run_id)
     client = client or _docker_client()
-    owners.reap_leftovers(client, GRADE_LABEL)
+    reap_leftovers(client, GRADE_LABEL)
     # Images first and one at a time, so two threads never build the same image.
     images = {task.instance_id: _task_image(task, client) for task, _ in pairs}
     root = _root(log_dir)
@@ -167,12 +167,8 @@ def _task_image(task: Task, client: docker.DockerClient) -> str:
 
 
 def _docker_client() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=harness.DOCKER_CLIENT_TIMEOUT)
-        client.ping()
-    except docker.errors.DockerException as err:
-        raise SandboxError(f"no Docker engine answers ({err}); start one (e.g. `dockerd &`) to grade") from err
-    return client
+    """A client that waits as long as the harness's own calls may take."""
+    return docker_client(timeout=harness.DOCKER_CLIENT_TIMEOUT)
 
 
 def _check_run_id(run_id: str) -> None:
@@ -258,8 +254,7 @@ class _LabellingContainers:
 
     def create(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("init", True)
-        own = {GRADE_LABEL: "1", owners.OWNER_LABEL: owners.owner_id(), RUN_LABEL: self._run_id}
-        kwargs["labels"] = {**(kwargs.get("labels") or {}), **own}
+        kwargs["labels"] = {**(kwargs.get("labels") or {}), **owned_labels(GRADE_LABEL, **{RUN_LABEL: self._run_id})}
         container = self._containers.create(*args, **kwargs)
         self.created.append(container.id)
         return container

@@ -10,14 +10,14 @@ the buggy repository at /testbed (one commit: the task's base_commit) and is tag
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
-import tarfile
 from pathlib import Path
 from typing import Any
 
+from swe_srl.errors import SandboxError
 from swe_srl.factory.errors import PackageError
 from swe_srl.factory.sdist import normalize
+from swe_srl.host.docker import build_image, has_image
 from swe_srl.sandbox.images import AGENT_UID, LABEL_BASE, ensure_base_image
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def ensure_env_image(name: str, version: str, root: str, wheels: Path, requireme
     """Build (or reuse) the environment image of one package; PackageError naming it on failure."""
     base = ensure_base_image(client)
     tag = env_image_tag(name, version, root, wheels, requirements, base)
-    if _exists(client, tag):
+    if has_image(client, tag) is not None:
         return tag
     files = {k: v for k, v in _site_files(name, version, root).items()}
     lines = [f"FROM {base}", f"COPY site/ {SITE_PACKAGES}/"]
@@ -77,54 +77,24 @@ def ensure_env_image(name: str, version: str, root: str, wheels: Path, requireme
             "-r /tmp/swe-srl-wheels/requirements.txt && rm -rf /tmp/swe-srl-wheels",
         ]
     log.info("%s: building environment image %s (%d requirements)", spec, tag, len(requirements))
-    build_image(client, tag, "\n".join(lines) + "\n", files, {LABEL_BASE: base, LABEL_ENV: spec}, spec)
+    _build(client, tag, "\n".join(lines) + "\n", files, {LABEL_BASE: base, LABEL_ENV: spec}, spec)
     return tag
 
 
 def ensure_task_image(env_tag: str, testbed: Path, base_commit: str, name: str, client: Any, spec: str) -> str:
     """The image of one task: ``env_tag`` plus the buggy repo at /testbed, tagged by its commit."""
     tag = f"{TASK_REPOSITORY}.{normalize(name)}:{base_commit[:12]}"
-    image = _get(client, tag)
+    image = has_image(client, tag)
     if image is not None and (image.labels or {}).get(LABEL_ENV) == env_tag:
         return tag
     dockerfile = f"FROM {env_tag}\nCOPY --chown={AGENT_UID}:{AGENT_UID} testbed /testbed\nWORKDIR /testbed\n"
-    build_image(client, tag, dockerfile, {"testbed": testbed}, {LABEL_ENV: env_tag}, spec)
+    _build(client, tag, dockerfile, {"testbed": testbed}, {LABEL_ENV: env_tag}, spec)
     return tag
 
 
-def build_image(client: Any, tag: str, dockerfile: str, files: dict[str, bytes | Path], labels: dict[str, str],
-                spec: str) -> None:
-    """`docker build` from an in-memory context (bytes, or folders added whole)."""
-    import docker
-
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        for arcname, content in {"Dockerfile": dockerfile.encode(), **files}.items():
-            if isinstance(content, Path):
-                tar.add(content, arcname=arcname)
-            else:
-                info = tarfile.TarInfo(arcname)
-                info.size = len(content)
-                info.mode = 0o644
-                tar.addfile(info, io.BytesIO(content))
-    context.seek(0)
+def _build(client: Any, tag: str, dockerfile: str, files: dict[str, bytes | Path], labels: dict[str, str],
+           spec: str) -> None:
     try:
-        client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True, labels=labels)
-    except docker.errors.BuildError as err:
-        log_text = "".join(str(chunk.get("stream", "")) for chunk in err.build_log)
-        raise PackageError(spec, f"building image {tag} failed: {err.msg}\n{log_text[-1500:]}", stage="build") from None
-    except docker.errors.APIError as err:
-        raise PackageError(spec, f"building image {tag} failed: {err}", stage="build") from None
-
-
-def _get(client: Any, tag: str) -> Any | None:
-    import docker
-
-    try:
-        return client.images.get(tag)
-    except docker.errors.ImageNotFound:
-        return None
-
-
-def _exists(client: Any, tag: str) -> bool:
-    return _get(client, tag) is not None
+        build_image(client, tag, dockerfile, files, labels)
+    except SandboxError as err:
+        raise PackageError(spec, str(err), stage="build") from None

@@ -1,7 +1,7 @@
 """Rebuild a synthesized task's image on another machine from its row alone.
 
 Task images are never pushed anywhere. The row's `synthesis` field names the package and version,
-and the repos are deterministic (gitrepo.py), so the image can be made again: download the sdist,
+and the repos are deterministic (host/git.py), so the image can be made again: download the sdist,
 unpack it (its commit must be the recorded `pristine_commit`), build the environment image, undo
 the gold patch to get the bug back (its commit must be the row's base_commit), and build the task
 image on top. Any mismatch is an error naming the task, never a silently different task.
@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from swe_srl.errors import SandboxError, SweSrlError
-from swe_srl.factory import gitrepo, image
+from swe_srl.factory import image
+from swe_srl.factory.sdist import REPO_COMMIT
+from swe_srl.host import git
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -41,19 +43,20 @@ def rebuild_task_image(task: Task, client: Any, cache: Path = DEFAULT_CACHE) -> 
                                f"made from {meta['pristine_commit'][:12]}; the sdist changed, cannot rebuild")
         with tempfile.TemporaryDirectory(prefix="swe-srl-rebuild-") as tmp:
             work = Path(tmp) / "work"
-            gitrepo.export_commit(prepared.pristine, prepared.base_sha, work)
+            git.export_commit(prepared.pristine, prepared.base_sha, work, REPO_COMMIT)
             # The gold patch turns the bug into the fix; applied in reverse it puts the bug back.
-            gitrepo.git(["apply", "-R", "--whitespace=nowarn", "-"], work, stdin=task.patch.encode())
-            changed = [p for p in gitrepo.git(["diff", "--name-only", "HEAD"], work).split() if p]
+            git.git(["apply", "-R", "--whitespace=nowarn", "-"], work, stdin=task.patch.encode())
+            changed = [p for p in git.git(["diff", "--name-only", "HEAD"], work).split() if p]
             sha = prepared.base_sha
             for path in changed:
                 # A mutation changes one file; chaining keeps this right should a patch touch more.
-                sha = gitrepo.root_commit_with(prepared.pristine, sha, path, (work / path).read_text(encoding="utf-8"))
+                sha = git.root_commit_with(prepared.pristine, sha, path, (work / path).read_text(encoding="utf-8"),
+                                           REPO_COMMIT)
             if sha != task.base_commit:
                 raise SandboxError(f"{who}: the rebuilt buggy repo is commit {sha[:12]}, not the row's base_commit "
                                    f"{task.base_commit[:12]}")
             testbed = Path(tmp) / "testbed"
-            gitrepo.export_commit(prepared.pristine, sha, testbed)
+            git.export_commit(prepared.pristine, sha, testbed, REPO_COMMIT)
             tag = image.ensure_task_image(prepared.env, testbed, sha, prepared.name, client, spec)
     except SandboxError:
         raise

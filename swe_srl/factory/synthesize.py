@@ -21,20 +21,22 @@ from pathlib import Path
 from queue import Queue
 from typing import Any, Callable, Sequence
 
-from swe_srl.factory import gitrepo, image, rows
+from swe_srl.factory import image, rows
 from swe_srl.factory.baseline import Baseline, run_baseline
 from swe_srl.factory.errors import PackageError
 from swe_srl.factory.mutations import Mutation, balanced_order, mutations_for
 from swe_srl.factory.report import FactoryReport, PackageReport
 from swe_srl.factory.requirements import download_wheels, read_test_requirements
 from swe_srl.factory.runner import ValidationContainer
-from swe_srl.factory.sdist import (SDIST_SUFFIXES, download_sdist, import_root, is_test_file, normalize, parse_spec,
+from swe_srl.factory.sdist import (REPO_COMMIT, SDIST_SUFFIXES, download_sdist, import_root, is_test_file, normalize, parse_spec,
                                    source_files, unpack)
 from swe_srl.factory.source import Module
 from swe_srl.factory.rewrite import REWRITTEN, ChatModel, rewrite_client, rewrite_statement
 from swe_srl.factory.statement import Failure, changed_lines, parse_failures, write_statement
 from swe_srl.factory.validate import GOLD_FAILS, TASK_ERROR, Verdict, validate
 from swe_srl.errors import ConfigError, SweSrlError
+from swe_srl.host import git
+from swe_srl.host.docker import docker_client
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,6 @@ class SynthConfig:
 def synthesize(specs: Sequence[str], config: SynthConfig, progress: Progress | None = None,
                client: Any | None = None) -> tuple[list[Task], FactoryReport]:
     """Synthesize tasks from every package; rows go to ``config.out / tasks.jsonl`` as they are kept."""
-    from swe_srl.sandbox.docker import docker_client
-
     client = docker_client(client)
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / TASKS_FILE).write_text("")
@@ -124,7 +124,7 @@ def prepare_package(spec: str, cache: Path, client: Any) -> PreparedPackage:
     work = cache / "work" / f"{normalize(name)}-{version}"
     pristine = work / "repo"
     base_sha = unpack(sdist, pristine, spec)
-    files = gitrepo.git(["ls-files"], pristine).split()
+    files = git.git(["ls-files"], pristine).split()
     if not any(is_test_file(f) for f in files):
         raise PackageError(spec, f"its sdist {sdist.name} ships no tests (no test_*.py or tests/ folder); "
                            "pick a package whose sdist includes its test suite", stage="tests")
@@ -267,12 +267,12 @@ def _make_task(spec: str, name: str, version: str, mutation: Mutation, original:
     buggy = mutation.apply(original)
     key = mutation.key(original)
     with lock:  # one writer at a time in the pristine repo's object store
-        bug_sha = gitrepo.root_commit_with(pristine, base_sha, mutation.path, buggy)
-        gold = gitrepo.diff(pristine, bug_sha, base_sha)
+        bug_sha = git.root_commit_with(pristine, base_sha, mutation.path, buggy, REPO_COMMIT)
+        gold = git.diff(pristine, bug_sha, base_sha)
     with tempfile.TemporaryDirectory(prefix="swe-srl-synth-") as tmp:
         testbed = Path(tmp) / "testbed"
         with lock:
-            gitrepo.export_commit(pristine, bug_sha, testbed)
+            git.export_commit(pristine, bug_sha, testbed, REPO_COMMIT)
         tag = image.ensure_task_image(env, testbed, bug_sha, name, client, spec)
     f2p = sorted(verdict.fail_to_pass)
     failures = parse_failures(verdict.run.output if verdict.run else "", f2p)

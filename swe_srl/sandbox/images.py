@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import json
 import logging
 import os
 import subprocess
-import tarfile
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+import docker
+
 from swe_srl.errors import SandboxError
+from swe_srl.host.docker import build_image, docker_client, has_image
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -55,26 +56,6 @@ def base_tag(recipe: dict[str, Any] = BASE_RECIPE) -> str:
     return f"{BASE_REPOSITORY}:{digest[:12]}"
 
 
-def _client(client: Any | None) -> Any:
-    if client is not None:
-        return client
-    import docker
-
-    try:
-        return docker.from_env()
-    except docker.errors.DockerException as err:
-        raise SandboxError(f"no Docker engine answers ({err}); start one (e.g. `dockerd &`)") from None
-
-
-def _has_image(client: Any, name: str) -> Any | None:
-    import docker
-
-    try:
-        return client.images.get(name)
-    except docker.errors.ImageNotFound:
-        return None
-
-
 @contextmanager
 def _build_lock(name: str) -> Iterator[None]:
     """One builder per image on this machine, so parallel runs do not build it twice."""
@@ -89,12 +70,12 @@ def _build_lock(name: str) -> Iterator[None]:
 
 def ensure_base_image(client: Any | None = None, recipe: dict[str, Any] = BASE_RECIPE) -> str:
     """The tag of the debootstrapped base image, built if missing (about a minute, needs root)."""
-    client = _client(client)
+    client = docker_client(client)
     tag = base_tag(recipe)
-    if _has_image(client, tag) is not None:
+    if has_image(client, tag) is not None:
         return tag
     with _build_lock(tag):
-        if _has_image(client, tag) is None:
+        if has_image(client, tag) is None:
             _build_base(client, tag, recipe)
     return tag
 
@@ -124,7 +105,7 @@ def _build_base(client: Any, tag: str, recipe: dict[str, Any]) -> None:
         log.info("importing %s into the engine", tag)
         client.api.import_image_from_file(str(archive), repository=repository, tag=version,
                                           changes=recipe["changes"])
-    if _has_image(client, tag) is None:
+    if has_image(client, tag) is None:
         raise SandboxError(f"docker import did not produce {tag}")
     log.info("base image %s ready", tag)
 
@@ -152,7 +133,7 @@ def _configure_rootfs(rootfs: Path, recipe: dict[str, Any]) -> None:
 
 def ensure_task_image(task: Task, client: Any | None = None) -> str:
     """The image a sandbox for `task` starts from: built (bundled tasks) or pulled when missing."""
-    client = _client(client)
+    client = docker_client(client)
     from swe_srl.tasks.bundled import bundled_task_dir, materialize_repo
 
     task_dir = bundled_task_dir(task.instance_id)
@@ -162,7 +143,7 @@ def ensure_task_image(task: Task, client: Any | None = None) -> str:
     if not task.image:
         raise SandboxError(f"task {task.instance_id}: the row has no 'image' field and the task is not bundled; "
                            "add the SWE-bench image name (e.g. swebench/sweb.eval.x86_64.<id>:latest)")
-    if isinstance(task.extra.get("synthesis"), dict) and _has_image(client, task.image) is None:
+    if isinstance(task.extra.get("synthesis"), dict) and has_image(client, task.image) is None:
         # Synthesized tasks' images live in no registry: rebuilt from the package's sdist instead.
         from swe_srl.factory.rebuild import rebuild_task_image
 
@@ -175,9 +156,9 @@ def ensure_repo_image(name: str, materialize: Any, task: Task, client: Any | Non
 
     Rebuilt when missing or when it was built on another base tag.
     """
-    client = _client(client)
+    client = docker_client(client)
     base = ensure_base_image(client)
-    image = _has_image(client, name)
+    image = has_image(client, name)
     if image is not None and (image.labels or {}).get(LABEL_BASE) == base:
         return name
     with _build_lock(name), tempfile.TemporaryDirectory(prefix="swe-srl-task-") as tmp:
@@ -189,33 +170,16 @@ def ensure_repo_image(name: str, materialize: Any, task: Task, client: Any | Non
         dockerfile = (f"FROM {base}\n"
                       f"COPY --chown={AGENT_UID}:{AGENT_UID} testbed /testbed\n"
                       "WORKDIR /testbed\n")
-        context = io.BytesIO()
-        with tarfile.open(fileobj=context, mode="w") as tar:
-            data = dockerfile.encode()
-            info = tarfile.TarInfo("Dockerfile")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-            tar.add(repo, arcname="testbed")
-        context.seek(0)
         log.info("building task image %s on %s", name, base)
-        import docker
-
-        try:
-            client.images.build(fileobj=context, custom_context=True, tag=name, rm=True, forcerm=True,
-                                labels={LABEL_BASE: base, "swe-srl.instance": task.instance_id})
-        except docker.errors.BuildError as err:
-            log_text = "".join(str(chunk.get("stream", "")) for chunk in err.build_log)
-            raise SandboxError(f"building {name} failed: {err.msg}\n{log_text[-2000:]}") from None
+        build_image(client, name, dockerfile, {"testbed": repo}, {LABEL_BASE: base, "swe-srl.instance": task.instance_id})
     return name
 
 
 def pull_image(name: str, client: Any | None = None, *, instance_id: str = "") -> str:
     """`name`, pulled from its registry when it is not already in the engine."""
-    client = _client(client)
-    if _has_image(client, name) is not None:
+    client = docker_client(client)
+    if has_image(client, name) is not None:
         return name
-    import docker
-
     who = f"task {instance_id}: " if instance_id else ""
     log.info("pulling %s", name)
     try:

@@ -11,13 +11,14 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from swe_srl.errors import SandboxError
-from swe_srl.sandbox import local_limits, owners
+from swe_srl.errors import DataError, SandboxError
+from swe_srl.host import owners
+from swe_srl.host.git import git
+from swe_srl.sandbox import local_limits
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 PREFIX = "swe-srl-local-"
 GITCONFIG = "[user]\n\tname = agent\n\temail = agent@swe-srl.invalid\n"
 EXCLUDES = ("__pycache__/", "*.py[co]", ".pytest_cache/")  # never part of a patch, as in the docker image
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
 CHECKOUT = Path(__file__).resolve().parents[2]  # the swe-srl checkout (gold patches, expert traces)
 
 
@@ -94,21 +94,17 @@ class Workspace:
 
     def _checkout_base(self, task: Task) -> None:
         """Put the copy at base_commit (it is ours and trusted: the agent has not touched it yet)."""
-        head = self._git("rev-parse", "HEAD").strip()
+        try:
+            head = git(["rev-parse", "HEAD"], self.testbed).strip()
+        except DataError as err:
+            raise SandboxError(f"task {task.instance_id}: {err}") from None
         if head == task.base_commit:
             return
         try:
-            self._git("reset", "-q", "--hard", task.base_commit)
-        except SandboxError:
+            git(["reset", "-q", "--hard", task.base_commit], self.testbed)
+        except DataError:
             raise SandboxError(f"task {task.instance_id}: the repository has no commit {task.base_commit} "
                                f"(its HEAD is {head})") from None
-
-    def _git(self, *args: str) -> str:
-        done = subprocess.run(["git", "-c", "safe.directory=*", *args], cwd=self.testbed, capture_output=True,
-                              text=True, env={**os.environ, **_GIT_ENV})
-        if done.returncode != 0:
-            raise SandboxError(f"git {args[0]} in {self.testbed} failed: {done.stderr.strip()[-300:]}")
-        return done.stdout
 
     def default_hidden(self) -> list[Path]:
         """Host folders the agent must not read: the swe-srl checkout, with its gold patches."""

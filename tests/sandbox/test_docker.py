@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from swe_srl.errors import SandboxError
-from swe_srl.sandbox import images, owners
+from swe_srl.host import owners
+from swe_srl.sandbox import images
 from swe_srl.sandbox.base import SandboxLimits
 from swe_srl.tasks.task import Task
 
