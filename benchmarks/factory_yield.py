@@ -25,13 +25,14 @@ from pathlib import Path
 
 from swe_srl.factory.baseline import run_baseline
 from swe_srl.factory.runner import ValidationContainer
-from swe_srl.factory.synthesize import SynthConfig, candidates_for, prepare_package, synthesize
+from swe_srl.factory.synthesize import SynthConfig, candidates_for, synthesize
+from swe_srl.images.package import prepare_package
 from swe_srl.factory.validate import validate
 
 
 def compare(spec: str, config: SynthConfig, n: int) -> None:
     """Whole-suite-only vs targeted-then-whole validation on the first ``n`` candidates of ``spec``."""
-    from swe_srl.sandbox.docker import docker_client
+    from swe_srl.host.docker import docker_client
 
     client = docker_client(None)
     prepared = prepare_package(spec, config.cache, client)

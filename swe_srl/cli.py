@@ -18,7 +18,8 @@ console = Console(stderr=False)
 
 
 def _env_build(args: argparse.Namespace) -> int:
-    from swe_srl.sandbox.images import ensure_base_image, ensure_task_image
+    from swe_srl.images.base import ensure_base_image
+    from swe_srl.images.task_image import ensure_task_image
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 

@@ -27,7 +27,8 @@ from swe_srl.config import load_config
 from swe_srl.dataset import BuildSummary, build_dataset
 from swe_srl.formats.importing import import_paths
 from swe_srl.stepwise import StepwiseConfig
-from swe_srl.tasks.bundled import ENVIRONMENTS_DIR, bundled_tasks
+from swe_srl.tasks.bundled import bundled_tasks
+from swe_srl.tasks.environments import ENVIRONMENTS_DIR
 
 BUNDLED_TRAJECTORIES = ENVIRONMENTS_DIR.parent / "trajectories"
 SAMPLES = (0, 1)  # two recorded runs per task

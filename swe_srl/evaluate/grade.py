@@ -33,6 +33,7 @@ from swebench.harness.utils import make_test_spec
 from swe_srl.errors import ConfigError, DataError
 from swe_srl.evaluate.report import GradeReport, build_report
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers
+from swe_srl.images.task_image import ensure_task_image
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def grade(
     _check_run_id(run_id)
     client = client or _docker_client()
     reap_leftovers(client, GRADE_LABEL)
-    return _grade(task, patch, _task_image(task, client), run_id, _root(log_dir), timeout, client)
+    return _grade(task, patch, ensure_task_image(task, client), run_id, _root(log_dir), timeout, client)
 
 
 def grade_many(
@@ -94,7 +95,7 @@ def grade_many(
     client = client or _docker_client()
     reap_leftovers(client, GRADE_LABEL)
     # Images first and one at a time, so two threads never build the same image.
-    images = {task.instance_id: _task_image(task, client) for task, _ in pairs}
+    images = {task.instance_id: ensure_task_image(task, client) for task, _ in pairs}
     root = _root(log_dir)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
@@ -157,13 +158,6 @@ def _grade(
     )
     log.info("graded %s in %.1fs: resolved=%s", task.instance_id, duration, report.resolved)
     return report
-
-
-def _task_image(task: Task, client: docker.DockerClient) -> str:
-    # Imported here so that grading modules load even where the sandbox extras are broken.
-    from swe_srl.sandbox.images import ensure_task_image
-
-    return ensure_task_image(task, client)
 
 
 def _docker_client() -> docker.DockerClient:

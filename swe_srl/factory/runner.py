@@ -20,7 +20,7 @@ from typing import Any
 from swebench.harness.log_parsers import parse_log_pytest
 
 from swe_srl.errors import SandboxError
-from swe_srl.factory.errors import PackageError
+from swe_srl.errors import PackageError
 from swe_srl.host.docker import owned_labels, reap_leftovers, remove_container, start_container
 
 log = logging.getLogger(__name__)

@@ -21,22 +21,21 @@ from pathlib import Path
 from queue import Queue
 from typing import Any, Callable, Sequence
 
-from swe_srl.factory import image, rows
+from swe_srl.factory import rows
 from swe_srl.factory.baseline import Baseline, run_baseline
-from swe_srl.factory.errors import PackageError
 from swe_srl.factory.mutations import Mutation, balanced_order, mutations_for
 from swe_srl.factory.report import FactoryReport, PackageReport
-from swe_srl.factory.requirements import download_wheels, read_test_requirements
 from swe_srl.factory.runner import ValidationContainer
-from swe_srl.factory.sdist import (REPO_COMMIT, SDIST_SUFFIXES, download_sdist, import_root, is_test_file, normalize, parse_spec,
-                                   source_files, unpack)
 from swe_srl.factory.source import Module
 from swe_srl.factory.rewrite import REWRITTEN, ChatModel, rewrite_client, rewrite_statement
 from swe_srl.factory.statement import Failure, changed_lines, parse_failures, write_statement
 from swe_srl.factory.validate import GOLD_FAILS, TASK_ERROR, Verdict, validate
-from swe_srl.errors import ConfigError, SweSrlError
+from swe_srl.errors import ConfigError, PackageError, SweSrlError
 from swe_srl.host import git
 from swe_srl.host.docker import docker_client
+from swe_srl.images.package import prepare_package
+from swe_srl.images.sdist import REPO_COMMIT, source_files
+from swe_srl.images.synthesized import ensure_synthesized_image
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -90,48 +89,6 @@ def synthesize(specs: Sequence[str], config: SynthConfig, progress: Progress | N
         package.seconds = time.monotonic() - start
         report.write(config.out / REPORT_FILE)
     return tasks, report
-
-
-def _name_version(spec: str, sdist: Path) -> tuple[str, str]:
-    if "==" in spec:
-        return parse_spec(spec)
-    stem = next(sdist.name[: -len(s)] for s in SDIST_SUFFIXES if sdist.name.endswith(s))
-    name, _, version = stem.rpartition("-")
-    if not name:
-        raise PackageError(spec, "cannot tell name and version from the file name (expected NAME-VERSION.tar.gz)")
-    return name, version
-
-
-@dataclass(frozen=True)
-class PreparedPackage:
-    """A package ready for validation: its pristine repo and environment image (no container yet)."""
-
-    spec: str
-    name: str
-    version: str
-    pristine: Path  # the unpacked sdist as a git repo (one commit: base_sha)
-    base_sha: str
-    env: str  # environment image tag
-
-
-def prepare_package(spec: str, cache: Path, client: Any) -> PreparedPackage:
-    """Download, unpack, fetch test requirements and build the environment image; PackageError on failure."""
-    try:
-        sdist = download_sdist(spec, cache / "sdists")
-    except PackageError as err:
-        raise PackageError(spec, str(err).split(": ", 1)[-1], stage="download") from None
-    name, version = _name_version(spec, sdist)
-    work = cache / "work" / f"{normalize(name)}-{version}"
-    pristine = work / "repo"
-    base_sha = unpack(sdist, pristine, spec)
-    files = git.git(["ls-files"], pristine).split()
-    if not any(is_test_file(f) for f in files):
-        raise PackageError(spec, f"its sdist {sdist.name} ships no tests (no test_*.py or tests/ folder); "
-                           "pick a package whose sdist includes its test suite", stage="tests")
-    requirements = read_test_requirements(pristine, name)
-    fetched, _missing = download_wheels(requirements, work / "wheels", spec)
-    env = image.ensure_env_image(name, version, import_root(pristine), work / "wheels", fetched, client, spec)
-    return PreparedPackage(spec, name, version, pristine, base_sha, env)
 
 
 def synthesize_package(spec: str, config: SynthConfig, report: PackageReport, client: Any,
@@ -273,7 +230,7 @@ def _make_task(spec: str, name: str, version: str, mutation: Mutation, original:
         testbed = Path(tmp) / "testbed"
         with lock:
             git.export_commit(pristine, bug_sha, testbed, REPO_COMMIT)
-        tag = image.ensure_task_image(env, testbed, bug_sha, name, client, spec)
+        tag = ensure_synthesized_image(env, testbed, bug_sha, name, client, spec)
     f2p = sorted(verdict.fail_to_pass)
     failures = parse_failures(verdict.run.output if verdict.run else "", f2p)
     shown = next((failures[t] for t in f2p if t in failures and failures[t].error), None)

@@ -24,10 +24,10 @@ from typing import Any, Sequence
 
 from swe_srl.errors import SandboxError
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers, remove_container, start_container
+from swe_srl.images.task_image import ensure_task_image
 from swe_srl.sandbox import live
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.docker_exec import ExecTransport
-from swe_srl.sandbox.images import ensure_task_image
 from swe_srl.sandbox.shell import Shell, ShellSession
 from swe_srl.tasks.task import Task
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from swe_srl.errors import DataError, SandboxError
 from swe_srl.host import owners
 from swe_srl.host.git import git
+from swe_srl.images.bundled import environment_dir, materialize_repo
 from swe_srl.sandbox import local_limits
+from swe_srl.tasks.image_source import BundledImage
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -71,14 +73,11 @@ class Workspace:
             if not (Path(repo_dir) / ".git").exists():
                 raise SandboxError(f"task {task.instance_id}: {repo_dir} is not a git repository")
             shutil.copytree(repo_dir, self.testbed, symlinks=True)
+        elif isinstance(task.image_source, BundledImage):
+            materialize_repo(environment_dir(task, task.image_source), self.testbed)
         else:
-            from swe_srl.tasks.bundled import bundled_task_dir, materialize_repo
-
-            task_dir = bundled_task_dir(task.instance_id)
-            if task_dir is None:
-                raise SandboxError(f"task {task.instance_id}: not a bundled task; give the local sandbox its "
-                                   "repository with repo_dir=")
-            materialize_repo(task_dir, self.testbed)
+            raise SandboxError(f"task {task.instance_id}: not a bundled task (its image is {task.image_source.kind}); "
+                               "give the local sandbox its repository with repo_dir=")
         self._checkout_base(task)
         exclude = self.testbed / ".git" / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)

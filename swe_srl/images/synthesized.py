@@ -1,4 +1,4 @@
-"""Images for synthesized tasks: a package's environment image, and one image per task.
+"""Images of synthesized tasks: a package's environment image, and one image per task.
 
 The environment image is the base image plus the package's test requirements (installed from
 wheels fetched on the host: containers have no network) and a `.pth` file that puts /testbed (or
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swe_srl.errors import SandboxError
-from swe_srl.factory.errors import PackageError
-from swe_srl.factory.sdist import normalize
+from swe_srl.errors import PackageError, SandboxError
 from swe_srl.host.docker import build_image, has_image
-from swe_srl.sandbox.images import AGENT_UID, LABEL_BASE, ensure_base_image
+from swe_srl.images.base import AGENT_UID, LABEL_BASE, ensure_base_image
+from swe_srl.images.sdist import normalize
 
 log = logging.getLogger(__name__)
 
@@ -46,29 +46,41 @@ def _site_files(name: str, version: str, root: str) -> dict[str, bytes]:
     }
 
 
-def env_image_tag(name: str, version: str, root: str, wheels: Path, requirements: list[str], base: str) -> str:
+@dataclass(frozen=True)
+class PackageEnv:
+    """What goes into a package's environment image."""
+
+    spec: str  # PACKAGE==VERSION or an sdist path, as the user gave it (for messages and the label)
+    name: str  # the project's name
+    version: str
+    root: str  # where the package imports from: "src", or "" for the repo root
+    wheels: Path  # the folder of wheels downloaded on the host (pip's own among them)
+    requirements: tuple[str, ...]  # the test requirements those wheels provide
+
+
+def env_image_tag(env: PackageEnv, base: str) -> str:
     """The content tag of a package's environment image."""
-    wheel_digests = [f"{p.name}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in sorted(wheels.glob("*.whl"))]
-    digest = _digest(base, name, version, root, "\n".join(requirements), "\n".join(wheel_digests))
-    return f"{ENV_REPOSITORY}.{normalize(name)}:{digest[:12]}"
+    wheel_digests = [f"{p.name}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in sorted(env.wheels.glob("*.whl"))]
+    digest = _digest(base, env.name, env.version, env.root, "\n".join(env.requirements), "\n".join(wheel_digests))
+    return f"{ENV_REPOSITORY}.{normalize(env.name)}:{digest[:12]}"
 
 
-def ensure_env_image(name: str, version: str, root: str, wheels: Path, requirements: list[str],
-                     client: Any, spec: str) -> str:
+def ensure_env_image(env: PackageEnv, client: Any) -> str:
     """Build (or reuse) the environment image of one package; PackageError naming it on failure."""
     base = ensure_base_image(client)
-    tag = env_image_tag(name, version, root, wheels, requirements, base)
+    tag = env_image_tag(env, base)
     if has_image(client, tag) is not None:
         return tag
-    files = {k: v for k, v in _site_files(name, version, root).items()}
+    files: dict[str, bytes | Path] = dict(_site_files(env.name, env.version, env.root))
     lines = [f"FROM {base}", f"COPY site/ {SITE_PACKAGES}/"]
-    if requirements:
-        pips = sorted(wheels.glob("pip-*.whl"))
+    if env.requirements:
+        pips = sorted(env.wheels.glob("pip-*.whl"))
         if not pips:
-            raise PackageError(spec, f"no pip wheel in {wheels} to install the test requirements with", stage="build")
-        for wheel in sorted(wheels.glob("*.whl")):
+            raise PackageError(env.spec, f"no pip wheel in {env.wheels} to install the test requirements with",
+                               stage="build")
+        for wheel in sorted(env.wheels.glob("*.whl")):
             files[f"wheels/{wheel.name}"] = wheel.read_bytes()
-        files["wheels/requirements.txt"] = ("\n".join(requirements) + "\n").encode()
+        files["wheels/requirements.txt"] = ("\n".join(env.requirements) + "\n").encode()
         lines += [
             "COPY wheels/ /tmp/swe-srl-wheels/",
             # pip runs straight from its wheel: the base image has no pip of its own.
@@ -76,12 +88,12 @@ def ensure_env_image(name: str, version: str, root: str, wheels: Path, requireme
             "--break-system-packages --root-user-action=ignore --no-warn-script-location --disable-pip-version-check "
             "-r /tmp/swe-srl-wheels/requirements.txt && rm -rf /tmp/swe-srl-wheels",
         ]
-    log.info("%s: building environment image %s (%d requirements)", spec, tag, len(requirements))
-    _build(client, tag, "\n".join(lines) + "\n", files, {LABEL_BASE: base, LABEL_ENV: spec}, spec)
+    log.info("%s: building environment image %s (%d requirements)", env.spec, tag, len(env.requirements))
+    _build(client, tag, "\n".join(lines) + "\n", files, {LABEL_BASE: base, LABEL_ENV: env.spec}, env.spec)
     return tag
 
 
-def ensure_task_image(env_tag: str, testbed: Path, base_commit: str, name: str, client: Any, spec: str) -> str:
+def ensure_synthesized_image(env_tag: str, testbed: Path, base_commit: str, name: str, client: Any, spec: str) -> str:
     """The image of one task: ``env_tag`` plus the buggy repo at /testbed, tagged by its commit."""
     tag = f"{TASK_REPOSITORY}.{normalize(name)}:{base_commit[:12]}"
     image = has_image(client, tag)

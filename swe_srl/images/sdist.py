@@ -11,7 +11,7 @@ import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from swe_srl.factory.errors import PackageError
+from swe_srl.errors import PackageError
 from swe_srl.host.git import FixedCommit, init_commit
 
 log = logging.getLogger(__name__)

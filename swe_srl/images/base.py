@@ -1,9 +1,6 @@
-"""Container images: the debootstrapped base, and one image per task with its repo at /testbed.
+"""The base image every image of ours is built on: Debian debootstrapped offline, with the agent user.
 
-The base image is built offline from Debian packages and tagged by a hash of its recipe, so it
-is rebuilt only when the recipe changes. Bundled tasks get an image built on top of it; any other
-task names its image in the row (official SWE-bench / SWE-Gym images), pulled when missing.
-Both go through `ensure_task_image`, which returns the image name a sandbox starts from.
+It is tagged by a hash of its recipe, so it is rebuilt only when the recipe changes.
 """
 
 from __future__ import annotations
@@ -19,11 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-import docker
-
 from swe_srl.errors import SandboxError
-from swe_srl.host.docker import build_image, docker_client, has_image
-from swe_srl.tasks.task import Task
+from swe_srl.host.docker import docker_client, has_image
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +51,7 @@ def base_tag(recipe: dict[str, Any] = BASE_RECIPE) -> str:
 
 
 @contextmanager
-def _build_lock(name: str) -> Iterator[None]:
+def build_lock(name: str) -> Iterator[None]:
     """One builder per image on this machine, so parallel runs do not build it twice."""
     path = Path(tempfile.gettempdir()) / f"swe-srl-image-{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock"
     with open(path, "w") as handle:
@@ -74,7 +68,7 @@ def ensure_base_image(client: Any | None = None, recipe: dict[str, Any] = BASE_R
     tag = base_tag(recipe)
     if has_image(client, tag) is not None:
         return tag
-    with _build_lock(tag):
+    with build_lock(tag):
         if has_image(client, tag) is None:
             _build_base(client, tag, recipe)
     return tag
@@ -129,62 +123,3 @@ def _configure_rootfs(rootfs: Path, recipe: dict[str, Any]) -> None:
         for item in (rootfs / cache).glob("*"):
             if item.is_file():
                 item.unlink()
-
-
-def ensure_task_image(task: Task, client: Any | None = None) -> str:
-    """The image a sandbox for `task` starts from: built (bundled tasks) or pulled when missing."""
-    client = docker_client(client)
-    from swe_srl.tasks.bundled import bundled_task_dir, materialize_repo
-
-    task_dir = bundled_task_dir(task.instance_id)
-    if task_dir is not None:
-        name = task.image or f"swe-srl-task.{task.instance_id.lower()}:{task.base_commit[:12]}"
-        return ensure_repo_image(name, lambda dest: materialize_repo(task_dir, dest), task, client)
-    if not task.image:
-        raise SandboxError(f"task {task.instance_id}: the row has no 'image' field and the task is not bundled; "
-                           "add the SWE-bench image name (e.g. swebench/sweb.eval.x86_64.<id>:latest)")
-    if isinstance(task.extra.get("synthesis"), dict) and has_image(client, task.image) is None:
-        # Synthesized tasks' images live in no registry: rebuilt from the package's sdist instead.
-        from swe_srl.factory.rebuild import rebuild_task_image
-
-        return rebuild_task_image(task, client)
-    return pull_image(task.image, client, instance_id=task.instance_id)
-
-
-def ensure_repo_image(name: str, materialize: Any, task: Task, client: Any | None = None) -> str:
-    """Build `name` FROM the base with the repo `materialize(dest) -> sha` makes copied to /testbed.
-
-    Rebuilt when missing or when it was built on another base tag.
-    """
-    client = docker_client(client)
-    base = ensure_base_image(client)
-    image = has_image(client, name)
-    if image is not None and (image.labels or {}).get(LABEL_BASE) == base:
-        return name
-    with _build_lock(name), tempfile.TemporaryDirectory(prefix="swe-srl-task-") as tmp:
-        repo = Path(tmp) / "testbed"
-        sha = materialize(repo)
-        if sha != task.base_commit:
-            raise SandboxError(f"task {task.instance_id}: the materialized repo is at {sha}, "
-                               f"but the row's base_commit is {task.base_commit}")
-        dockerfile = (f"FROM {base}\n"
-                      f"COPY --chown={AGENT_UID}:{AGENT_UID} testbed /testbed\n"
-                      "WORKDIR /testbed\n")
-        log.info("building task image %s on %s", name, base)
-        build_image(client, name, dockerfile, {"testbed": repo}, {LABEL_BASE: base, "swe-srl.instance": task.instance_id})
-    return name
-
-
-def pull_image(name: str, client: Any | None = None, *, instance_id: str = "") -> str:
-    """`name`, pulled from its registry when it is not already in the engine."""
-    client = docker_client(client)
-    if has_image(client, name) is not None:
-        return name
-    who = f"task {instance_id}: " if instance_id else ""
-    log.info("pulling %s", name)
-    try:
-        client.images.pull(name)
-    except docker.errors.DockerException as err:
-        raise SandboxError(f"{who}image {name} is not in the local engine and could not be pulled ({err}); "
-                           f"on an offline machine, `docker load` it first") from None
-    return name
