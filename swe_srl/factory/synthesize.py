@@ -23,7 +23,8 @@ from typing import Any, Callable, Sequence
 
 from swe_srl.factory import rows
 from swe_srl.factory.baseline import Baseline, run_baseline
-from swe_srl.factory.mutations import Mutation, balanced_order, mutations_for
+from swe_srl.factory.mutation import Mutation
+from swe_srl.factory.mutations import balanced_order, mutations_for
 from swe_srl.factory.report import FactoryReport, PackageReport
 from swe_srl.factory.runner import ValidationContainer
 from swe_srl.factory.source import Module

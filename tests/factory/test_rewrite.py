@@ -115,7 +115,7 @@ def test_config_and_cli_take_model_and_endpoint_together(tmp_path):
 
 def test_a_kept_task_gets_the_rewrite_only_when_it_does_not_leak(server):
     from swe_srl.factory import rows
-    from swe_srl.factory.mutations import Edit, Mutation
+    from swe_srl.factory.mutation import Edit, Mutation
     from swe_srl.factory.synthesize import _rewrite
 
     start = ORIGINAL.index("n < 1")
