@@ -35,7 +35,7 @@ def _env_build(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from swe_srl.demo import run_demo
+    from swe_srl.recipes.demo import run_demo
     from swe_srl.tables import curve_table
 
     result = run_demo(Path(args.workdir), say=lambda line: console.print(f"[bold cyan]{line}[/]"))
@@ -100,7 +100,7 @@ def _batch_progress(bar, task_id):
 def _collect(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from swe_srl.collect import agent_teacher, collect, replay_teacher, scripted_teacher
+    from swe_srl.recipes.collect import agent_teacher, collect, replay_teacher, scripted_teacher
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
@@ -120,7 +120,7 @@ def _collect(args: argparse.Namespace) -> int:
     with Progress(*columns, console=console) as bar:
         task_id = bar.add_task("collecting", total=len(tasks) * len(args.seeds))
         summary = collect(tasks, teacher, args.out, samples=args.seeds, workers=args.workers,
-                          progress=_batch_progress(bar, task_id))
+                          progress=_batch_progress(bar, task_id), backend=args.sandbox)
     console.print(collect_table(summary, f"collected into {args.out}"))
     console.print(f"rows: {summary.path}")
     return 1 if summary.failed else 0
@@ -131,7 +131,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     from swe_srl.evaluate.datasets import load_eval_tasks
     from swe_srl.evaluate.oracle import END_TO_END, ORACLE
-    from swe_srl.evaluate.run_eval import evaluate
+    from swe_srl.recipes.evaluate import evaluate
 
     tasks = load_eval_tasks(args.dataset)
     if args.instances:
@@ -147,7 +147,7 @@ def _eval(args: argparse.Namespace) -> int:
         ids = {s: bar.add_task(s, total=len(tasks)) for s in settings}
         report = evaluate(tasks, make_client, args.out, model=model, dataset=args.dataset, settings=settings,
                           config=_agent_config(args), workers=args.workers,
-                          progress=lambda s, p: _batch_progress(bar, ids[s])(p))
+                          progress=lambda s, p: _batch_progress(bar, ids[s])(p), backend=args.sandbox)
     console.print(eval_table(report, f"{model} on {args.dataset}: resolve rate"))
     console.print(f"report: {args.out / 'report.json'}, {args.out / 'report.html'}")
     return 0
@@ -262,6 +262,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
+    from swe_srl.sandbox.backends import BACKENDS, DEFAULT_BACKEND
+
+    parser.add_argument("--sandbox", choices=BACKENDS, default=DEFAULT_BACKEND,
+                        help="where tasks run: docker containers, or bubblewrap on this machine (local)")
+
+
 def _add_agent_flags(parser: argparse.ArgumentParser, *, model_required: bool) -> None:
     parser.add_argument("--model", required=model_required, help="served model name (with --base-url) or a local model folder")
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
@@ -328,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="one run per seed (sample) and task")
     collect.add_argument("--out", type=Path, required=True, help="folder for the runs and the SWE-Gym-format rows")
     _add_agent_flags(collect, model_required=False)
+    _add_sandbox_flag(collect)
 
     ev = sub.add_parser("eval", help="run a model as an agent on a benchmark and report the resolve rate")
     ev.add_argument("--dataset", default="bundled", help="swe-bench-verified, bundled, or a task file (JSON, JSONL, parquet)")
@@ -337,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, help="only the first N tasks")
     ev.add_argument("--out", type=Path, required=True, help="folder for runs, predictions.jsonl and the report")
     _add_agent_flags(ev, model_required=True)
+    _add_sandbox_flag(ev)
 
     tasks = sub.add_parser("tasks", help="task sets").add_subparsers(dest="subcommand", required=True)
     synth = tasks.add_parser("synthesize", help="inject and validate bugs in PyPI packages' own test suites")

@@ -106,7 +106,7 @@ def test_harness_grades_gold_resolved_and_base_failing(synthesized, tmp_path):
 
 
 def test_scripted_teacher_resolves_and_its_rows_import(synthesized, tmp_path):
-    from swe_srl.collect import collect_scripted
+    from swe_srl.recipes.collect import collect_scripted
     from swe_srl.formats.importing import import_to_store, read_store
 
     tasks, *_ = synthesized
