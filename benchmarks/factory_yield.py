@@ -24,10 +24,12 @@ import time
 from pathlib import Path
 
 from swe_srl.factory.baseline import run_baseline
+from swe_srl.factory.candidates import candidates_for
+from swe_srl.factory.config import SynthConfig
 from swe_srl.factory.runner import ValidationContainer
-from swe_srl.factory.synthesize import SynthConfig, candidates_for, synthesize
-from swe_srl.images.package import prepare_package
 from swe_srl.factory.validate import validate
+from swe_srl.images.package import prepare_package
+from swe_srl.recipes.synthesize import synthesize
 
 
 def compare(spec: str, config: SynthConfig, n: int) -> None:

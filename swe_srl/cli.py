@@ -227,12 +227,13 @@ def _train_sft(args: argparse.Namespace) -> int:
 def _tasks_synthesize(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from swe_srl.factory.synthesize import SynthConfig, synthesize
+    from swe_srl.factory.config import SynthConfig
+    from swe_srl.recipes.synthesize import synthesize
 
     config = SynthConfig(out=args.out, max_per_package=args.max_per_package, workers=args.workers,
                          suite_timeout=args.suite_timeout, verify=args.verify,
                          kinds=tuple(args.kinds) if args.kinds else None,
-                         rewrite_model=args.rewrite_model, rewrite_base_url=args.rewrite_base_url)
+                         rewrite_model=args.rewrite_model, rewrite_base_url=args.rewrite_base_url, backend=args.sandbox)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         bar_task = bar.add_task("synthesizing", total=None)
         _, report = synthesize(args.packages, config,
@@ -358,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--verify", action="store_true", help="also grade each gold patch with the swebench harness")
     synth.add_argument("--rewrite-model", help="OpenAI-compatible model that rephrases each kept task's statement")
     synth.add_argument("--rewrite-base-url", help="its endpoint, e.g. http://localhost:8000/v1 ($OPENAI_API_KEY)")
+    _add_sandbox_flag(synth)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled default")
     demo.add_argument("--workdir", default="runs/demo", help="where the demo writes its outputs")

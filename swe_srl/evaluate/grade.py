@@ -20,6 +20,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -66,7 +67,7 @@ def grade(
     _check_run_id(run_id)
     client = client or _docker_client()
     reap_leftovers(client, GRADE_LABEL)
-    return _grade(task, patch, ensure_task_image(task, client), run_id, _root(log_dir), timeout, client)
+    return _grade(task, patch, ensure_task_image(task, client), _HarnessRun(run_id, _root(log_dir), timeout, client))
 
 
 def grade_many(
@@ -96,12 +97,9 @@ def grade_many(
     reap_leftovers(client, GRADE_LABEL)
     # Images first and one at a time, so two threads never build the same image.
     images = {task.instance_id: ensure_task_image(task, client) for task, _ in pairs}
-    root = _root(log_dir)
+    run = _HarnessRun(run_id, _root(log_dir), timeout, client)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [
-            pool.submit(_grade, task, patch, images[task.instance_id], run_id, root, timeout, client)
-            for task, patch in pairs
-        ]
+        futures = [pool.submit(_grade, task, patch, images[task.instance_id], run) for task, patch in pairs]
         return [f.result() for f in futures]
 
 
@@ -119,9 +117,18 @@ def check_gradable(task: Task) -> None:
         raise DataError("empty: every patch would count as resolved", source=where, field="FAIL_TO_PASS")
 
 
-def _grade(
-    task: Task, patch: str, image: str, run_id: str, root: Path, timeout: int, client: docker.DockerClient
-) -> GradeReport:
+@dataclass(frozen=True)
+class _HarnessRun:
+    """What every grading of one harness run shares."""
+
+    run_id: str  # names the grading containers and a log folder
+    root: Path  # the log root; an instance's logs go to root / run_id / MODEL_NAME / instance_id
+    timeout: int  # seconds for the eval script
+    client: docker.DockerClient
+
+
+def _grade(task: Task, patch: str, image: str, run: _HarnessRun) -> GradeReport:
+    run_id, root = run.run_id, run.root
     row = task.to_row()
     row["image"] = image
     spec = make_test_spec(row)
@@ -130,12 +137,12 @@ def _grade(
         patch += "\n"  # git apply calls a patch whose last line lacks its newline corrupt
     pred = {"instance_id": task.instance_id, "model_name_or_path": MODEL_NAME, "model_patch": patch}
     folder = root / run_id / MODEL_NAME / task.instance_id
-    labelling = _LabellingClient(client, run_id)
+    labelling = _LabellingClient(run.client, run_id)
     with _instance_lock(task.instance_id), _harness_logs_at(root):
         shutil.rmtree(folder, ignore_errors=True)  # else run_instance returns the old report.json
         start = time.monotonic()
         try:
-            result = harness.run_instance(spec, pred, labelling, run_id, timeout=timeout, skip_patch=skip)
+            result = harness.run_instance(spec, pred, labelling, run_id, timeout=run.timeout, skip_patch=skip)
         finally:
             labelling.remove_created()
         duration = time.monotonic() - start

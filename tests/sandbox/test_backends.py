@@ -28,3 +28,11 @@ def test_every_command_that_starts_sandboxes_takes_the_flag(command, capsys):
     with pytest.raises(SystemExit):
         parser.parse_args([*command, "--sandbox", "podman"])
     assert "invalid choice: 'podman'" in capsys.readouterr().err
+
+
+def test_synthesis_refuses_a_backend_it_cannot_validate_on(tmp_path):
+    from swe_srl.factory.config import SynthConfig
+
+    assert SynthConfig(out=tmp_path).backend == "docker"
+    with pytest.raises(ConfigError, match="'local'.*only the docker backend runs"):
+        SynthConfig(out=tmp_path, backend="local")
