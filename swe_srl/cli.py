@@ -233,7 +233,8 @@ def _tasks_synthesize(args: argparse.Namespace) -> int:
     config = SynthConfig(out=args.out, max_per_package=args.max_per_package, workers=args.workers,
                          suite_timeout=args.suite_timeout, verify=args.verify,
                          kinds=tuple(args.kinds) if args.kinds else None,
-                         rewrite_model=args.rewrite_model, rewrite_base_url=args.rewrite_base_url, backend=args.sandbox)
+                         rewrite_model=args.rewrite_model, rewrite_base_url=args.rewrite_base_url,
+                         backend=args.sandbox)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         bar_task = bar.add_task("synthesizing", total=None)
         _, report = synthesize(args.packages, config,
