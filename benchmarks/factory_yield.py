@@ -24,14 +24,17 @@ import time
 from pathlib import Path
 
 from swe_srl.factory.baseline import run_baseline
+from swe_srl.factory.candidates import candidates_for
+from swe_srl.factory.config import SynthConfig
 from swe_srl.factory.runner import ValidationContainer
-from swe_srl.factory.synthesize import SynthConfig, candidates_for, prepare_package, synthesize
 from swe_srl.factory.validate import validate
+from swe_srl.images.package import prepare_package
+from swe_srl.recipes.synthesize import synthesize
 
 
 def compare(spec: str, config: SynthConfig, n: int) -> None:
     """Whole-suite-only vs targeted-then-whole validation on the first ``n`` candidates of ``spec``."""
-    from swe_srl.sandbox.docker import docker_client
+    from swe_srl.host.docker import docker_client
 
     client = docker_client(None)
     prepared = prepare_package(spec, config.cache, client)

@@ -96,8 +96,9 @@ def main() -> None:
     parser.add_argument("--resets", type=int, default=20)
     args = parser.parse_args()
 
-    from swe_srl.sandbox.docker import DockerSandbox, docker_client
-    from swe_srl.sandbox.images import ensure_task_image
+    from swe_srl.host.docker import docker_client
+    from swe_srl.images.task_image import ensure_task_image
+    from swe_srl.sandbox.docker import DockerSandbox
 
     task = bundled_tasks()[0]
     limits = SandboxLimits()

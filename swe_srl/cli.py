@@ -18,7 +18,8 @@ console = Console(stderr=False)
 
 
 def _env_build(args: argparse.Namespace) -> int:
-    from swe_srl.sandbox.images import ensure_base_image, ensure_task_image
+    from swe_srl.images.base import ensure_base_image
+    from swe_srl.images.task_image import ensure_task_image
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
@@ -34,7 +35,7 @@ def _env_build(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from swe_srl.demo import run_demo
+    from swe_srl.recipes.demo import run_demo
     from swe_srl.tables import curve_table
 
     result = run_demo(Path(args.workdir), say=lambda line: console.print(f"[bold cyan]{line}[/]"))
@@ -99,7 +100,7 @@ def _batch_progress(bar, task_id):
 def _collect(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from swe_srl.collect import agent_teacher, collect, replay_teacher, scripted_teacher
+    from swe_srl.recipes.collect import agent_teacher, collect, replay_teacher, scripted_teacher
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
@@ -119,7 +120,7 @@ def _collect(args: argparse.Namespace) -> int:
     with Progress(*columns, console=console) as bar:
         task_id = bar.add_task("collecting", total=len(tasks) * len(args.seeds))
         summary = collect(tasks, teacher, args.out, samples=args.seeds, workers=args.workers,
-                          progress=_batch_progress(bar, task_id))
+                          progress=_batch_progress(bar, task_id), backend=args.sandbox)
     console.print(collect_table(summary, f"collected into {args.out}"))
     console.print(f"rows: {summary.path}")
     return 1 if summary.failed else 0
@@ -130,7 +131,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     from swe_srl.evaluate.datasets import load_eval_tasks
     from swe_srl.evaluate.oracle import END_TO_END, ORACLE
-    from swe_srl.evaluate.run_eval import evaluate
+    from swe_srl.recipes.evaluate import evaluate
 
     tasks = load_eval_tasks(args.dataset)
     if args.instances:
@@ -146,7 +147,7 @@ def _eval(args: argparse.Namespace) -> int:
         ids = {s: bar.add_task(s, total=len(tasks)) for s in settings}
         report = evaluate(tasks, make_client, args.out, model=model, dataset=args.dataset, settings=settings,
                           config=_agent_config(args), workers=args.workers,
-                          progress=lambda s, p: _batch_progress(bar, ids[s])(p))
+                          progress=lambda s, p: _batch_progress(bar, ids[s])(p), backend=args.sandbox)
     console.print(eval_table(report, f"{model} on {args.dataset}: resolve rate"))
     console.print(f"report: {args.out / 'report.json'}, {args.out / 'report.html'}")
     return 0
@@ -226,12 +227,14 @@ def _train_sft(args: argparse.Namespace) -> int:
 def _tasks_synthesize(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from swe_srl.factory.synthesize import SynthConfig, synthesize
+    from swe_srl.factory.config import SynthConfig
+    from swe_srl.recipes.synthesize import synthesize
 
     config = SynthConfig(out=args.out, max_per_package=args.max_per_package, workers=args.workers,
                          suite_timeout=args.suite_timeout, verify=args.verify,
                          kinds=tuple(args.kinds) if args.kinds else None,
-                         rewrite_model=args.rewrite_model, rewrite_base_url=args.rewrite_base_url)
+                         rewrite_model=args.rewrite_model, rewrite_base_url=args.rewrite_base_url,
+                         backend=args.sandbox)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         bar_task = bar.add_task("synthesizing", total=None)
         _, report = synthesize(args.packages, config,
@@ -259,6 +262,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train sft": _train_sft,
     "tasks synthesize": _tasks_synthesize,
 }
+
+
+def _add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
+    from swe_srl.sandbox.backends import BACKENDS, DEFAULT_BACKEND
+
+    parser.add_argument("--sandbox", choices=BACKENDS, default=DEFAULT_BACKEND,
+                        help="where tasks run: docker containers, or bubblewrap on this machine (local)")
 
 
 def _add_agent_flags(parser: argparse.ArgumentParser, *, model_required: bool) -> None:
@@ -327,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="one run per seed (sample) and task")
     collect.add_argument("--out", type=Path, required=True, help="folder for the runs and the SWE-Gym-format rows")
     _add_agent_flags(collect, model_required=False)
+    _add_sandbox_flag(collect)
 
     ev = sub.add_parser("eval", help="run a model as an agent on a benchmark and report the resolve rate")
     ev.add_argument("--dataset", default="bundled", help="swe-bench-verified, bundled, or a task file (JSON, JSONL, parquet)")
@@ -336,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, help="only the first N tasks")
     ev.add_argument("--out", type=Path, required=True, help="folder for runs, predictions.jsonl and the report")
     _add_agent_flags(ev, model_required=True)
+    _add_sandbox_flag(ev)
 
     tasks = sub.add_parser("tasks", help="task sets").add_subparsers(dest="subcommand", required=True)
     synth = tasks.add_parser("synthesize", help="inject and validate bugs in PyPI packages' own test suites")
@@ -348,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--verify", action="store_true", help="also grade each gold patch with the swebench harness")
     synth.add_argument("--rewrite-model", help="OpenAI-compatible model that rephrases each kept task's statement")
     synth.add_argument("--rewrite-base-url", help="its endpoint, e.g. http://localhost:8000/v1 ($OPENAI_API_KEY)")
+    _add_sandbox_flag(synth)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled default")
     demo.add_argument("--workdir", default="runs/demo", help="where the demo writes its outputs")

@@ -82,3 +82,12 @@ class SandboxError(SweSrlError):
 
 class ActionParseError(SweSrlError):
     """Text that does not hold exactly one well-formed action."""
+
+
+class PackageError(SweSrlError):
+    """A package could not be made into an environment or into tasks; names the package, the stage and why."""
+
+    def __init__(self, package: str, message: str, *, stage: str = "") -> None:
+        self.package = package
+        self.stage = stage
+        super().__init__(f"{package}: {message}")

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from swe_srl.agent.batch import Job, RunStore, run_batch
-from swe_srl.collect import ROWS_FILE, RUNS_DIR, STORE_FILE, SUMMARY_FILE, collect
 from swe_srl.errors import ConfigError
 from swe_srl.formats.importing import import_paths
+from swe_srl.jobs.batch import Job, run_batch
+from swe_srl.jobs.store import RunStore
+from swe_srl.recipes.collect import ROWS_FILE, RUNS_DIR, STORE_FILE, SUMMARY_FILE, collect
 from swe_srl.tasks.task import Task
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,7 @@ FAKE_COLLECT = textwrap.dedent('''
     import sys, time
     from pathlib import Path
     from swe_srl.actions import Action
-    from swe_srl.collect import collect
+    from swe_srl.recipes.collect import collect
     from swe_srl.tasks.task import Task
     from swe_srl.trajectory import Step, Trajectory
 
@@ -170,3 +171,25 @@ def test_real_collect_cli_killed_and_resumed(tmp_path: Path, docker_client) -> N
     # The rows read back through the SWE-Gym importer, as the bundled data does.
     trajectories = list(import_paths([out / ROWS_FILE], format="swe-gym", strict=True))
     assert len(trajectories) == 6 and all(t.resolved for t in trajectories)
+
+
+@pytest.mark.docker
+def test_collect_runs_on_the_local_backend(tmp_path: Path, docker_client, monkeypatch) -> None:
+    """A bundled task collected end to end in a bubblewrap sandbox (graded by the harness, in Docker)."""
+    from tests.sandbox.local_helpers import require_bwrap
+
+    require_bwrap()
+    from swe_srl.recipes.collect import scripted_teacher
+    from swe_srl.sandbox.docker import DockerSandbox
+    from swe_srl.tasks.bundled import bundled_tasks
+
+    def no_container(*args, **kwargs):
+        raise AssertionError("the local backend started a Docker sandbox")
+
+    monkeypatch.setattr(DockerSandbox, "start", no_container)
+    task = bundled_tasks()[0]
+    summary = collect([task], scripted_teacher(), tmp_path, samples=(0,), backend="local")
+    assert summary.runs == 1 and summary.failed == 0 and summary.resolved == 1
+    (record,) = [record for _, record in RunStore(tmp_path / RUNS_DIR).items()]
+    assert record["instance_id"] == task.instance_id and record["resolved"] is True
+    assert "diff --git" in record["trajectory"]["patch"]

@@ -1,9 +1,9 @@
 """The replay client: a recorded trajectory's actions, played back through the agent loop.
 
-Replaying in a fresh sandbox is also how an imported trajectory is validated: its actions are
-re-executed, the new observations are compared with the recorded ones, and the resulting patch
-is graded by the harness. A trajectory whose actions no longer resolve its task (a changed
-repository, an importer that lost part of an edit) shows up here.
+Replaying in a fresh sandbox is also how an imported trajectory is validated (`collect --teacher
+replay` runs it through jobs/, which grades the patch): the actions are re-executed, and `compare`
+sets the new observations and patch against the recorded ones. A trajectory whose actions no
+longer resolve its task (a changed repository, an importer that lost part of an edit) shows up here.
 """
 
 from __future__ import annotations
@@ -85,25 +85,3 @@ def compare(recorded: Trajectory, replayed: Trajectory, resolved: bool | None) -
         same_patch=recorded.patch.strip() == replayed.patch.strip(),
         resolved=resolved,
     )
-
-
-def validate(trajectory: Trajectory, task: Task, *, run_id: str = "replay", log_dir: Any = None,
-             start_sandbox: Callable[[Task], Any] | None = None, grade_patch: bool = True) -> ReplayResult:
-    """Re-run ``trajectory`` in a fresh sandbox of ``task`` (Docker by default) and grade the patch."""
-    from swe_srl.sandbox.execute import ToolRunner
-
-    if start_sandbox is None:
-        from swe_srl.sandbox.docker import DockerSandbox
-
-        start_sandbox = DockerSandbox.start
-    sandbox = start_sandbox(task)
-    try:
-        replayed = replay(trajectory, task, ToolRunner(sandbox), diff=sandbox.diff)
-    finally:
-        sandbox.close()
-    resolved = None
-    if grade_patch:
-        from swe_srl.evaluate.grade import grade
-
-        resolved = grade(task, replayed.patch, run_id=run_id, log_dir=log_dir).resolved
-    return compare(trajectory, replayed, resolved)

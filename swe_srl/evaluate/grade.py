@@ -26,7 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -37,10 +37,11 @@ from swebench.harness.grading import get_logs_eval
 from swebench.harness.log_parsers import PARSER_REGISTRY
 from swebench.harness.utils import make_test_spec
 
-from swe_srl.errors import ConfigError, DataError, SandboxError
+from swe_srl.errors import ConfigError, DataError
 from swe_srl.evaluate.protected_files import screen
 from swe_srl.evaluate.report import GradeReport, build_report
-from swe_srl.sandbox import owners
+from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers
+from swe_srl.images.task_image import ensure_task_image
 from swe_srl.sandbox.base import SandboxLimits
 from swe_srl.tasks.task import Task
 
@@ -75,8 +76,8 @@ def grade(
     check_gradable(task)
     _check_run_id(run_id)
     client = client or _docker_client()
-    owners.reap_leftovers(client, GRADE_LABEL)
-    return _grade(task, patch, _task_image(task, client), run_id, _root(log_dir), timeout, client)
+    reap_leftovers(client, GRADE_LABEL)
+    return _grade(task, patch, ensure_task_image(task, client), _HarnessRun(run_id, _root(log_dir), timeout, client))
 
 
 def grade_many(
@@ -103,15 +104,12 @@ def grade_many(
         seen.add(task.instance_id)
     _check_run_id(run_id)
     client = client or _docker_client()
-    owners.reap_leftovers(client, GRADE_LABEL)
+    reap_leftovers(client, GRADE_LABEL)
     # Images first and one at a time, so two threads never build the same image.
-    images = {task.instance_id: _task_image(task, client) for task, _ in pairs}
-    root = _root(log_dir)
+    images = {task.instance_id: ensure_task_image(task, client) for task, _ in pairs}
+    run = _HarnessRun(run_id, _root(log_dir), timeout, client)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [
-            pool.submit(_grade, task, patch, images[task.instance_id], run_id, root, timeout, client)
-            for task, patch in pairs
-        ]
+        futures = [pool.submit(_grade, task, patch, images[task.instance_id], run) for task, patch in pairs]
         return [f.result() for f in futures]
 
 
@@ -129,9 +127,18 @@ def check_gradable(task: Task) -> None:
         raise DataError("empty: every patch would count as resolved", source=where, field="FAIL_TO_PASS")
 
 
-def _grade(
-    task: Task, patch: str, image: str, run_id: str, root: Path, timeout: int, client: docker.DockerClient
-) -> GradeReport:
+@dataclass(frozen=True)
+class _HarnessRun:
+    """What every grading of one harness run shares."""
+
+    run_id: str  # names the grading containers and a log folder
+    root: Path  # the log root; an instance's logs go to root / run_id / MODEL_NAME / instance_id
+    timeout: int  # seconds for the eval script
+    client: docker.DockerClient
+
+
+def _grade(task: Task, patch: str, image: str, run: _HarnessRun) -> GradeReport:
+    run_id, root = run.run_id, run.root
     row = task.to_row()
     row["image"] = image
     spec = make_test_spec(row)
@@ -144,12 +151,12 @@ def _grade(
         patch += "\n"  # git apply calls a patch whose last line lacks its newline corrupt
     pred = {"instance_id": task.instance_id, "model_name_or_path": MODEL_NAME, "model_patch": patch}
     folder = root / run_id / MODEL_NAME / task.instance_id
-    labelling = _LabellingClient(client, run_id)
+    labelling = _LabellingClient(run.client, run_id)
     with _instance_lock(task.instance_id), _harness_logs_at(root):
         shutil.rmtree(folder, ignore_errors=True)  # else run_instance returns the old report.json
         start = time.monotonic()
         try:
-            result = harness.run_instance(spec, pred, labelling, run_id, timeout=timeout, skip_patch=skip)
+            result = harness.run_instance(spec, pred, labelling, run_id, timeout=run.timeout, skip_patch=skip)
         finally:
             labelling.remove_created()
         duration = time.monotonic() - start
@@ -175,20 +182,9 @@ def _grade(
     return report
 
 
-def _task_image(task: Task, client: docker.DockerClient) -> str:
-    # Imported here so that grading modules load even where the sandbox extras are broken.
-    from swe_srl.sandbox.images import ensure_task_image
-
-    return ensure_task_image(task, client)
-
-
 def _docker_client() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=harness.DOCKER_CLIENT_TIMEOUT)
-        client.ping()
-    except docker.errors.DockerException as err:
-        raise SandboxError(f"no Docker engine answers ({err}); start one (e.g. `dockerd &`) to grade") from err
-    return client
+    """A client that waits as long as the harness's own calls may take."""
+    return docker_client(timeout=harness.DOCKER_CLIENT_TIMEOUT)
 
 
 def _check_run_id(run_id: str) -> None:
@@ -279,8 +275,7 @@ class _LabellingContainers:
         kwargs.update(cap_drop=["ALL"], cap_add=GRADING_CAPABILITIES, security_opt=["no-new-privileges"],
                       network_mode="none", mem_limit=limits.memory, memswap_limit=limits.memory,
                       nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids)
-        own = {GRADE_LABEL: "1", owners.OWNER_LABEL: owners.owner_id(), RUN_LABEL: self._run_id}
-        kwargs["labels"] = {**(kwargs.get("labels") or {}), **own}
+        kwargs["labels"] = {**(kwargs.get("labels") or {}), **owned_labels(GRADE_LABEL, **{RUN_LABEL: self._run_id})}
         container = self._containers.create(*args, **kwargs)
         self.created.append(container.id)
         return container

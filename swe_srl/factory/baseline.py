@@ -6,9 +6,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from swe_srl.factory.errors import PackageError
+from swe_srl.errors import PackageError
 from swe_srl.factory.runner import SuiteRun, ValidationContainer
-from swe_srl.factory.sdist import is_test_file
+from swe_srl.images.sdist import is_test_file
 
 log = logging.getLogger(__name__)
 

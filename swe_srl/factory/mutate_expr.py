@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Iterator
 
-from swe_srl.factory.mutations import Edit, Mutation, make
+from swe_srl.factory.mutation import Edit, Mutation, make
 from swe_srl.factory.source import Module, own_nodes
 
 # Each comparison is flipped to its boundary or negated twin: (pattern of its text, replacement).

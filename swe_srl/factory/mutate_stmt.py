@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from swe_srl.factory.mutations import Edit, Mutation, is_docstring, make
+from swe_srl.factory.mutation import Edit, Mutation, is_docstring, make
 from swe_srl.factory.source import Module, own_bodies
 
 # Simple statements whose removal changes behaviour without leaving an empty block behind.

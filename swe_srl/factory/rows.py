@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from swe_srl.factory.sdist import normalize
+from swe_srl.images.sdist import normalize
 from swe_srl.tasks.eval_script import pytest_eval_script
 from swe_srl.tasks.task import Task
 

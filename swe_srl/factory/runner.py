@@ -19,8 +19,9 @@ from typing import Any
 
 from swebench.harness.log_parsers import parse_log_pytest
 
-from swe_srl.factory.errors import PackageError
-from swe_srl.sandbox import owners
+from swe_srl.errors import SandboxError
+from swe_srl.errors import PackageError
+from swe_srl.host.docker import owned_labels, reap_leftovers, remove_container, start_container
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,13 @@ class ValidationContainer:
     """See the module docstring. Use as a context manager."""
 
     def __init__(self, client: Any, image: str, repo: Path, spec: str) -> None:
-        import docker
-
         self.spec = spec
         self.client = client
-        owners.reap_leftovers(client, LABEL)
+        reap_leftovers(client, LABEL)
         try:
-            self.container = client.containers.run(
-                image, ["sleep", "infinity"], detach=True, init=True, network_mode="none",
-                labels={LABEL: "1", owners.OWNER_LABEL: owners.owner_id()}, mem_limit="4g",
-            )
-        except docker.errors.DockerException as err:
-            raise PackageError(spec, f"could not start a container from {image}: {err}", stage="baseline") from None
+            self.container = start_container(client, image, owned_labels(LABEL), network_mode="none", mem_limit="4g")
+        except SandboxError as err:
+            raise PackageError(spec, str(err), stage="baseline") from None
         try:
             self._put(repo, "/testbed")
             plugin = Path(__file__).with_name("pytest_calls.py")
@@ -76,9 +72,9 @@ class ValidationContainer:
 
     def close(self) -> None:
         try:
-            self.container.remove(force=True)
-        except Exception as err:  # cleanup: keep going
-            log.warning("could not remove validation container %s: %s", self.container.short_id, err)
+            remove_container(self.container)
+        except SandboxError as err:  # cleanup: keep going
+            log.warning("%s: %s", self.spec, err)
 
     def _put(self, folder: Path, dest: str) -> None:
         stream = io.BytesIO()

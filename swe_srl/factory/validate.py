@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from swe_srl.factory.baseline import Baseline
-from swe_srl.factory.mutations import Mutation
+from swe_srl.factory.mutation import Mutation
 from swe_srl.factory.runner import SuiteRun, ValidationContainer
 
 # Why a candidate is dropped; the report counts these per kind and package.

@@ -23,11 +23,11 @@ import tarfile
 from typing import Any, Sequence
 
 from swe_srl.errors import SandboxError
-from swe_srl.sandbox import owners
+from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers, remove_container, start_container
+from swe_srl.images.task_image import ensure_task_image
 from swe_srl.sandbox import live
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.docker_exec import ExecTransport
-from swe_srl.sandbox.images import ensure_task_image
 from swe_srl.sandbox.shell import Shell, ShellSession
 from swe_srl.tasks.task import Task
 
@@ -54,20 +54,6 @@ mkdir -p "${{excl%/*}}" && grep -qx '__pycache__/' "$excl" 2>/dev/null || printf
 echo "$uid $home"
 """
 
-def docker_client(client: Any | None = None) -> Any:
-    """`client`, or one from the environment (DOCKER_HOST...), with the API version negotiated."""
-    if client is not None:
-        return client
-    import docker
-
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as err:
-        raise SandboxError(f"no Docker engine answers ({err}); start one (`dockerd &`) or use the local backend")
-    return client
-
-
 class DockerSandbox:
     """A task's repository at /testbed in a container; see the module docstring."""
 
@@ -86,21 +72,18 @@ class DockerSandbox:
     def start(cls, task: Task, limits: SandboxLimits = SandboxLimits(), client: Any | None = None) -> "DockerSandbox":
         """Start a container for `task` from its image (built or pulled if needed) and open its shells."""
         client = docker_client(client)
-        owners.reap_leftovers(client, LABEL)
+        reap_leftovers(client, LABEL)
         image = ensure_task_image(task, client)
         name = f"swe-srl-{_slug(task.instance_id)}-{os.getpid()}-{secrets.token_hex(3)}"
-        import docker
-
         try:
-            container = client.containers.run(
-                image, ["sleep", "infinity"], name=name, detach=True, init=True, hostname="sandbox",
-                labels={LABEL: "1", owners.OWNER_LABEL: owners.owner_id(), "swe-srl.instance": task.instance_id},
-                network_mode="bridge" if limits.network else "none",
+            container = start_container(
+                client, image, owned_labels(LABEL, **{"swe-srl.instance": task.instance_id}), name=name,
+                hostname="sandbox", network_mode="bridge" if limits.network else "none",
                 mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids, security_opt=["no-new-privileges"],
             )
-        except docker.errors.DockerException as err:
-            raise SandboxError(f"task {task.instance_id}: could not start a container from {image}: {err}") from None
+        except SandboxError as err:
+            raise SandboxError(f"task {task.instance_id}: {err}") from None
         sandbox = cls(task, limits, client, container)
         live.track(sandbox)
         try:
@@ -246,14 +229,7 @@ class DockerSandbox:
         for session in (self.agent, self.control):
             if session is not None:
                 session.close()
-        import docker
-
-        try:
-            self.container.remove(force=True)
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.DockerException as err:
-            raise SandboxError(f"could not remove container {self.container_name}: {err}") from None
+        remove_container(self.container)
         log.info("sandbox %s removed", self.container_name)
 
     def __enter__(self) -> "DockerSandbox":

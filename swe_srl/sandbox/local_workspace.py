@@ -11,13 +11,16 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from swe_srl.errors import SandboxError
-from swe_srl.sandbox import local_limits, owners
+from swe_srl.errors import DataError, SandboxError
+from swe_srl.host import owners
+from swe_srl.host.git import git
+from swe_srl.images.bundled import environment_dir, materialize_repo
+from swe_srl.sandbox import local_limits
+from swe_srl.tasks.image_source import BundledImage
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -25,7 +28,6 @@ log = logging.getLogger(__name__)
 PREFIX = "swe-srl-local-"
 GITCONFIG = "[user]\n\tname = agent\n\temail = agent@swe-srl.invalid\n"
 EXCLUDES = ("__pycache__/", "*.py[co]", ".pytest_cache/")  # never part of a patch, as in the docker image
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
 CHECKOUT = Path(__file__).resolve().parents[2]  # the swe-srl checkout (gold patches, expert traces)
 
 
@@ -71,14 +73,11 @@ class Workspace:
             if not (Path(repo_dir) / ".git").exists():
                 raise SandboxError(f"task {task.instance_id}: {repo_dir} is not a git repository")
             shutil.copytree(repo_dir, self.testbed, symlinks=True)
+        elif isinstance(task.image_source, BundledImage):
+            materialize_repo(environment_dir(task, task.image_source), self.testbed)
         else:
-            from swe_srl.tasks.bundled import bundled_task_dir, materialize_repo
-
-            task_dir = bundled_task_dir(task.instance_id)
-            if task_dir is None:
-                raise SandboxError(f"task {task.instance_id}: not a bundled task; give the local sandbox its "
-                                   "repository with repo_dir=")
-            materialize_repo(task_dir, self.testbed)
+            raise SandboxError(f"task {task.instance_id}: not a bundled task (its image is {task.image_source.kind}); "
+                               "give the local sandbox its repository with repo_dir=")
         self._checkout_base(task)
         exclude = self.testbed / ".git" / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
@@ -94,21 +93,17 @@ class Workspace:
 
     def _checkout_base(self, task: Task) -> None:
         """Put the copy at base_commit (it is ours and trusted: the agent has not touched it yet)."""
-        head = self._git("rev-parse", "HEAD").strip()
+        try:
+            head = git(["rev-parse", "HEAD"], self.testbed).strip()
+        except DataError as err:
+            raise SandboxError(f"task {task.instance_id}: {err}") from None
         if head == task.base_commit:
             return
         try:
-            self._git("reset", "-q", "--hard", task.base_commit)
-        except SandboxError:
+            git(["reset", "-q", "--hard", task.base_commit], self.testbed)
+        except DataError:
             raise SandboxError(f"task {task.instance_id}: the repository has no commit {task.base_commit} "
                                f"(its HEAD is {head})") from None
-
-    def _git(self, *args: str) -> str:
-        done = subprocess.run(["git", "-c", "safe.directory=*", *args], cwd=self.testbed, capture_output=True,
-                              text=True, env={**os.environ, **_GIT_ENV})
-        if done.returncode != 0:
-            raise SandboxError(f"git {args[0]} in {self.testbed} failed: {done.stderr.strip()[-300:]}")
-        return done.stdout
 
     def default_hidden(self) -> list[Path]:
         """Host folders the agent must not read: the swe-srl checkout, with its gold patches."""

@@ -1,138 +1,75 @@
-"""The bundled tasks in environments/: small real repositories, each with a bug and its fix.
+"""The bundled tasks in environments/ (tasks/environments.py) as Tasks: each a small real repository
+with a bug and its fix.
 
-Each folder holds task.yaml (the row's hand-written fields), repo/ (the tree at base, no .git),
-gold.patch and test.patch. The base commit is not stored: it is made by `materialize_repo` in one
-deterministic commit, so the same tree gives the same sha on every machine.
+The base commit is not stored: it is the sha of one deterministic commit of repo/ (fixed
+identity, date and message; images/bundled.py makes that commit), computed here from the files
+alone in git's object format, so the same tree gives the same sha on every machine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from swe_srl.errors import DataError
+from swe_srl.tasks.environments import read_yaml, task_dirs, tree_files
 from swe_srl.tasks.eval_script import patch_files, pytest_eval_script
+from swe_srl.tasks.image_source import FIELD as IMAGE_SOURCE
+from swe_srl.tasks.image_source import BundledImage, image_source_json
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
 
-ENVIRONMENTS_DIR: Path = Path(__file__).resolve().parents[2] / "environments"
-
-# Fixed identity and dates, and no user or system git config (signing, autocrlf, hooks), so
-# the commit sha depends on the tree alone.
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "swe-srl",
-    "GIT_AUTHOR_EMAIL": "tasks@swe-srl.invalid",
-    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00+0000",
-    "GIT_COMMITTER_NAME": "swe-srl",
-    "GIT_COMMITTER_EMAIL": "tasks@swe-srl.invalid",
-    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00+0000",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
-_GIT_OPTS = ["-c", "core.autocrlf=false", "-c", "core.safecrlf=false", "-c", "commit.gpgsign=false",
-             "-c", "init.defaultBranch=main", "-c", "core.hooksPath=/dev/null"]
-# Build and test debris that may appear in repo/ when someone runs its tests in place.
-_SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
-_SKIP_SUFFIXES = (".pyc", ".pyo")
+# The base commit's author and committer, date (2024-01-01T00:00:00+0000) and message.
+BASE_AUTHOR = "swe-srl"
+BASE_EMAIL = "tasks@swe-srl.invalid"
+BASE_DATE = "2024-01-01T00:00:00+0000"
+_BASE_STAMP = "1704067200 +0000"  # BASE_DATE as git writes it in a commit object
 
 _FIELDS_STR = ("instance_id", "repo", "problem_statement", "version")
 _FIELDS_LIST = ("FAIL_TO_PASS", "PASS_TO_PASS")
 _FIELDS_OPTIONAL = ("hints_text", "created_at")
 
-_commit_cache: dict[tuple[str, str], str] = {}
+
+def base_message(task_dir: Path) -> str:
+    """The message of a bundled task's base commit."""
+    return f"Base of {Path(task_dir).name}"
 
 
-def _tree_files(repo: Path) -> list[Path]:
-    """The files of a repo/ tree, relative and sorted, without caches."""
-    files = []
-    for dirpath, dirnames, filenames in os.walk(repo):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        for name in filenames:
-            path = Path(dirpath) / name
-            if name.endswith(_SKIP_SUFFIXES):
-                continue
-            if path.is_symlink():
-                raise DataError("symbolic links are not supported in a bundled repo", source=str(path))
-            files.append(path.relative_to(repo))
-    return sorted(files, key=lambda p: p.as_posix())
+def _object_sha(kind: str, body: bytes) -> bytes:
+    return hashlib.sha1(f"{kind} {len(body)}\0".encode() + body).digest()
 
 
-def _git(args: list[str], cwd: Path) -> str:
-    env = {**os.environ, **_GIT_ENV}
-    done = subprocess.run(["git", *_GIT_OPTS, *args], cwd=cwd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise DataError(f"git {args[0]} failed: {done.stderr.strip()}", source=str(cwd))
-    return done.stdout
-
-
-def materialize_repo(task_dir: Path, dest: Path) -> str:
-    """Make a git repo at ``dest`` holding the task's base tree in one deterministic commit.
-
-    ``dest`` must not exist or be an empty folder. Files are written with mode 0644 whatever
-    their mode in the checkout, so the sha does not depend on how environments/ was copied.
-    Returns the commit sha, which equals the task's ``base_commit``.
-    """
-    task_dir, dest = Path(task_dir), Path(dest)
-    repo = task_dir / "repo"
-    if not repo.is_dir():
-        raise DataError("missing the repo/ folder", source=str(task_dir))
-    if dest.exists() and any(dest.iterdir()):
-        raise DataError("destination is not empty", source=str(dest))
-    files = _tree_files(repo)
-    if not files:
-        raise DataError("repo/ holds no files", source=str(repo))
-    dest.mkdir(parents=True, exist_ok=True)
+def _tree_sha(repo: Path, files: list[Path]) -> bytes:
+    """Git's tree hash of ``files`` under ``repo``, every file a 100644 blob."""
+    entries: dict[str, tuple[str, bytes]] = {}  # sort key -> (name, entry)
+    subtrees: dict[str, list[Path]] = {}
     for rel in files:
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((repo / rel).read_bytes())
-        target.chmod(0o644)
-    _git(["init", "-q", "--template="], dest)
-    _git(["add", "--", *(p.as_posix() for p in files)], dest)
-    _git(["commit", "-q", "--no-verify", "-m", f"Base of {task_dir.name}"], dest)
-    return _git(["rev-parse", "HEAD"], dest).strip()
-
-
-def _fingerprint(repo: Path) -> str:
-    """A cheap digest of the tree's listing, so an edited repo/ gets a fresh sha in-process."""
-    digest = hashlib.sha256()
-    for rel in _tree_files(repo):
-        st = (repo / rel).stat()
-        digest.update(f"{rel.as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+        if len(rel.parts) == 1:
+            sha = _object_sha("blob", (repo / rel).read_bytes())
+            entries[rel.name] = (rel.name, b"100644 " + rel.name.encode() + b"\0" + sha)
+        else:
+            subtrees.setdefault(rel.parts[0], []).append(Path(*rel.parts[1:]))
+    for name, inner in subtrees.items():
+        # Git orders a tree's entries by name, a folder's name taken with a trailing slash.
+        entries[name + "/"] = (name, b"40000 " + name.encode() + b"\0" + _tree_sha(repo / name, inner))
+    return _object_sha("tree", b"".join(entry for _, (_, entry) in sorted(entries.items())))
 
 
 def base_commit(task_dir: Path) -> str:
-    """The sha `materialize_repo` gives for this task (made once in a temp dir, then cached)."""
-    task_dir = Path(task_dir).resolve()
-    key = (str(task_dir), _fingerprint(task_dir / "repo"))
-    if key not in _commit_cache:
-        with tempfile.TemporaryDirectory(prefix="swe-srl-base-") as tmp:
-            _commit_cache[key] = materialize_repo(task_dir, Path(tmp) / "repo")
-    return _commit_cache[key]
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError("missing task.yaml", source=str(path)) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise DataError(f"not valid YAML: {getattr(err, 'problem', err)}", source=str(path), line=line) from None
-    if not isinstance(data, dict):
-        raise DataError("expected a mapping of fields", source=str(path))
-    return data
+    """The sha of the task's base commit: one commit of repo/ under the fixed author, date and message."""
+    task_dir = Path(task_dir)
+    repo = task_dir / "repo"
+    if not repo.is_dir():
+        raise DataError("missing the repo/ folder", source=str(task_dir))
+    files = tree_files(repo)
+    if not files:
+        raise DataError("repo/ holds no files", source=str(repo))
+    who = f"{BASE_AUTHOR} <{BASE_EMAIL}> {_BASE_STAMP}"
+    body = f"tree {_tree_sha(repo, files).hex()}\nauthor {who}\ncommitter {who}\n\n{base_message(task_dir)}\n"
+    return _object_sha("commit", body.encode()).hex()
 
 
 def _check_fields(data: dict[str, Any], path: Path) -> None:
@@ -172,7 +109,7 @@ def load_bundled_task(task_dir: Path) -> Task:
     """The Task of one environments/<name>/ folder."""
     task_dir = Path(task_dir)
     yaml_path = task_dir / "task.yaml"
-    data = _read_yaml(yaml_path)
+    data = read_yaml(yaml_path)
     _check_fields(data, yaml_path)
     gold = _read_patch(task_dir / "gold.patch")
     test_patch = _read_patch(task_dir / "test.patch")
@@ -189,26 +126,13 @@ def load_bundled_task(task_dir: Path) -> Task:
         "eval_script": pytest_eval_script(sha, test_patch, test_files),
         "log_parser": "parse_log_pytest",
         "eval_type": "pass_and_fail",
+        IMAGE_SOURCE: image_source_json(BundledImage(task_dir.name)),
     }
     return Task.from_row(row, source=str(yaml_path))
 
 
-def _task_dirs() -> list[Path]:
-    if not ENVIRONMENTS_DIR.is_dir():
-        return []
-    return sorted(p for p in ENVIRONMENTS_DIR.iterdir() if (p / "task.yaml").is_file())
-
-
 def bundled_tasks() -> list[Task]:
     """Every bundled task, in folder-name order."""
-    tasks = [load_bundled_task(d) for d in _task_dirs()]
-    log.debug("loaded %d bundled tasks from %s", len(tasks), ENVIRONMENTS_DIR)
+    tasks = [load_bundled_task(d) for d in task_dirs()]
+    log.debug("loaded %d bundled tasks", len(tasks))
     return tasks
-
-
-def bundled_task_dir(instance_id: str) -> Path | None:
-    """The environments/<name>/ folder of a bundled task, or None when no task has that id."""
-    for task_dir in _task_dirs():
-        if _read_yaml(task_dir / "task.yaml").get("instance_id") == instance_id:
-            return task_dir
-    return None

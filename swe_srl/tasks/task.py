@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 from swe_srl.errors import DataError
+from swe_srl.tasks.image_source import FIELD as IMAGE_SOURCE
+from swe_srl.tasks.image_source import ImageSource, RegistryImage, image_source_from_row, image_source_json
 
 # Fields every row must carry, with the type it must have once decoded.
 _REQUIRED_STR = ("instance_id", "repo", "base_commit", "problem_statement", "patch")
@@ -33,6 +35,7 @@ class Task:
     log_parser: str | None = None  # swebench PARSER_REGISTRY key, e.g. "parse_log_pytest"
     eval_type: str | None = None  # "pass_and_fail" or "fail_only"
     extra: Mapping[str, Any] = field(default_factory=dict)  # other row fields, kept as they are
+    image_source: ImageSource = RegistryImage()  # how `image` is made (tasks/image_source.py)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], *, source: str | None = None, line: int | None = None) -> "Task":
@@ -57,7 +60,8 @@ class Task:
             if value is not None and not isinstance(value, (str, int, float)):
                 raise fail(name, f"expected a string, got {type(value).__name__}")
             optional[name] = None if value is None else str(value)
-        known = {*_REQUIRED_STR, "FAIL_TO_PASS", "PASS_TO_PASS", "test_patch", "version", *_GRADING}
+        known = {*_REQUIRED_STR, "FAIL_TO_PASS", "PASS_TO_PASS", "test_patch", "version", *_GRADING,
+                 IMAGE_SOURCE}
         return cls(
             instance_id=row["instance_id"],
             repo=row["repo"],
@@ -73,6 +77,7 @@ class Task:
             log_parser=optional["log_parser"],
             eval_type=optional["eval_type"],
             extra={k: v for k, v in row.items() if k not in known},
+            image_source=image_source_from_row(row, source=source, line=line),
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -81,6 +86,7 @@ class Task:
         extra = row.pop("extra")
         row["FAIL_TO_PASS"] = list(row.pop("fail_to_pass"))
         row["PASS_TO_PASS"] = list(row.pop("pass_to_pass"))
+        row[IMAGE_SOURCE] = image_source_json(self.image_source)
         return {**extra, **{k: v for k, v in row.items() if v is not None}}
 
     @property

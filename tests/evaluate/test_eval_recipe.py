@@ -12,7 +12,7 @@ from swe_srl.evaluate.chart import render_html
 from swe_srl.evaluate.oracle import END_TO_END, ORACLE, oracle_files, setting_hint
 from swe_srl.evaluate.predictions import Prediction, read_predictions, write_predictions
 from swe_srl.evaluate.resolve_rate import setting_report
-from swe_srl.evaluate.run_eval import evaluate
+from swe_srl.recipes.evaluate import evaluate
 from swe_srl.tasks.task import Task
 
 PATCH = """diff --git a/pkg/parse.py b/pkg/parse.py

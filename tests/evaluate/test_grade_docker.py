@@ -11,7 +11,7 @@ import pytest
 
 from swe_srl.errors import ConfigError
 from swe_srl.evaluate.grade import GRADE_LABEL, MODEL_NAME, grade, grade_many
-from swe_srl.sandbox.owners import OWNER_LABEL, owner_id
+from swe_srl.host.owners import OWNER_LABEL, owner_id
 
 
 def _ours(client) -> list:

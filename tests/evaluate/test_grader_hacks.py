@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from swe_srl.evaluate.grade import grade_many
-from swe_srl.tasks.bundled import bundled_task_dir, bundled_tasks, materialize_repo
+from swe_srl.images.bundled import materialize_repo
+from swe_srl.tasks.bundled import bundled_tasks
+from swe_srl.tasks.environments import bundled_task_dir
 from swe_srl.tasks.eval_script import patch_files
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from swe_srl.factory.baseline import flaky_tests, usable_test_id
-from swe_srl.factory.requirements import read_test_requirements
+from swe_srl.images.requirements import read_test_requirements
 from swe_srl.factory.rows import sample_pass_to_pass, task_row
 from swe_srl.factory.runner import SuiteRun
-from swe_srl.factory.sdist import import_root, is_test_file, source_files
+from swe_srl.images.sdist import import_root, is_test_file, source_files
 
 
 def test_pyproject_extras_expand_self_references_and_skip_tools(tmp_path: Path):

@@ -13,7 +13,7 @@ from swe_srl.factory import rewrite
 from swe_srl.factory.rewrite import (EMPTY_REPLY, LEAKS_CHANGED_LINE, REQUEST_FAILED, REWRITTEN, leaked_line,
                                      rewrite_client, rewrite_statement)
 from swe_srl.factory.statement import changed_lines
-from swe_srl.factory.synthesize import SynthConfig
+from swe_srl.factory.config import SynthConfig
 from tests.loopback import JsonServer
 
 TEMPLATE = """\
@@ -115,8 +115,8 @@ def test_config_and_cli_take_model_and_endpoint_together(tmp_path):
 
 def test_a_kept_task_gets_the_rewrite_only_when_it_does_not_leak(server):
     from swe_srl.factory import rows
-    from swe_srl.factory.mutations import Edit, Mutation
-    from swe_srl.factory.synthesize import _rewrite
+    from swe_srl.factory.mutation import Edit, Mutation
+    from swe_srl.factory.kept import rewrite_task as _rewrite
 
     start = ORIGINAL.index("n < 1")
     mutation = Mutation("flip_comparison", "toolz/itertoolz.py", "sliding_window", 2, "< to <=",

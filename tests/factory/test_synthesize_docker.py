@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from swe_srl.factory import image
-from swe_srl.factory.errors import PackageError
+from swe_srl.errors import PackageError
 from swe_srl.factory.report import PackageReport
-from swe_srl.factory.synthesize import REPORT_FILE, TASKS_FILE, SynthConfig, synthesize, synthesize_package
+from swe_srl.factory.config import SynthConfig
+from swe_srl.images import synthesized as image
+from swe_srl.recipes.synthesize import REPORT_FILE, TASKS_FILE, synthesize, synthesize_package
 from swe_srl.tasks.load import load_tasks
 from tests.factory.sdists import make_sdist
 
@@ -36,7 +37,7 @@ def synthesized(docker_client, tmp_path_factory):
                               "    assert f() == 1\n"})
     out = tmp_path_factory.mktemp("synth")
     config = SynthConfig(out=out, max_per_package=3, max_tries=8, workers=1, suite_timeout=8, cache=CACHE)
-    from swe_srl.factory.sdist import download_sdist
+    from swe_srl.images.sdist import download_sdist
 
     try:
         download_sdist(TOOLZ, CACHE / "sdists")
@@ -106,7 +107,7 @@ def test_harness_grades_gold_resolved_and_base_failing(synthesized, tmp_path):
 
 
 def test_scripted_teacher_resolves_and_its_rows_import(synthesized, tmp_path):
-    from swe_srl.collect import collect_scripted
+    from swe_srl.recipes.collect import collect_scripted
     from swe_srl.formats.importing import import_to_store, read_store
 
     tasks, *_ = synthesized
@@ -128,7 +129,7 @@ def test_a_missing_task_image_is_rebuilt_from_the_row(synthesized, docker_client
     from dataclasses import replace
 
     from swe_srl.errors import SandboxError
-    from swe_srl.sandbox.images import ensure_task_image
+    from swe_srl.images.task_image import ensure_task_image
 
     tasks, *_ = synthesized
     task = tasks[-1]
@@ -137,8 +138,7 @@ def test_a_missing_task_image_is_rebuilt_from_the_row(synthesized, docker_client
     head = docker_client.containers.run(task.image, ["git", "-C", "/testbed", "rev-parse", "HEAD"], remove=True,
                                         network_mode="none")
     assert head.decode().strip() == task.base_commit
-    stale = replace(task, image=task.image + "x", extra={**task.extra, "synthesis": {
-        **task.extra["synthesis"], "pristine_commit": "0" * 40}})
+    stale = replace(task, image=task.image + "x", image_source=replace(task.image_source, pristine_commit="0" * 40))
     with pytest.raises(SandboxError, match=f"task {task.instance_id}: .*sdist changed"):
         ensure_task_image(stale, docker_client)
 
@@ -155,7 +155,7 @@ MORE_PACKAGES = {
 def test_another_package_yields_a_task_the_harness_grades(spec, docker_client, tmp_path):
     """One kept task within a few tries, loadable, resolved by its gold patch and not by an empty one."""
     from swe_srl.evaluate.grade import grade
-    from swe_srl.factory.sdist import download_sdist
+    from swe_srl.images.sdist import download_sdist
 
     try:
         download_sdist(spec, CACHE / "sdists")

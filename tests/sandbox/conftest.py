@@ -58,7 +58,7 @@ def tiny_task(tmp_path_factory: pytest.TempPathFactory) -> Task:
 @pytest.fixture(scope="session")
 def tiny_image(docker_client, tiny_task: Task) -> str:
     """The tiny repo's image on the base image (builds the base the first time: about a minute)."""
-    from swe_srl.sandbox.images import ensure_repo_image
+    from swe_srl.images.bundled import ensure_repo_image
 
     assert tiny_task.image is not None
     return ensure_repo_image(tiny_task.image, materialize_tiny, tiny_task, docker_client)

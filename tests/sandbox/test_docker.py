@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from swe_srl.errors import SandboxError
-from swe_srl.sandbox import images, owners
+from swe_srl.host import owners
+from swe_srl.images import base
+from swe_srl.images.task_image import ensure_task_image
 from swe_srl.sandbox.base import SandboxLimits
 from swe_srl.tasks.task import Task
 
@@ -22,33 +24,33 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_base_tag_follows_the_recipe():
-    tag = images.base_tag()
+    tag = base.base_tag()
     assert tag.startswith("swe-srl-base:") and len(tag.split(":")[1]) == 12
-    assert images.base_tag(dict(images.BASE_RECIPE)) == tag
-    changed = {**images.BASE_RECIPE, "include": [*images.BASE_RECIPE["include"], "curl"]}
-    assert images.base_tag(changed) != tag
+    assert base.base_tag(dict(base.BASE_RECIPE)) == tag
+    changed = {**base.BASE_RECIPE, "include": [*base.BASE_RECIPE["include"], "curl"]}
+    assert base.base_tag(changed) != tag
 
 
 def test_base_image_is_reused_and_has_the_agent(docker_client, tiny_image):
     start = time.monotonic()
-    tag = images.ensure_base_image(docker_client)
+    tag = base.ensure_base_image(docker_client)
     assert time.monotonic() - start < 2  # found by its tag, not rebuilt
     out = docker_client.containers.run(tag, ["sh", "-c", "id agent; git --version; python3 -m pytest --version"],
                                        remove=True, network_mode="none").decode()
     assert "uid=1000(agent)" in out and "git version" in out
     image = docker_client.images.get(tiny_image)
-    assert image.labels[images.LABEL_BASE] == tag
+    assert image.labels[base.LABEL_BASE] == tag
 
 
 def test_a_missing_image_that_cannot_be_pulled_is_a_clear_error(docker_client):
     task = Task(instance_id="nope__nope-1", repo="nope/nope", base_commit="0" * 40, problem_statement="x",
                 patch="", image="localhost:1/swe-srl-no-such-image:latest")
     with pytest.raises(SandboxError, match="nope__nope-1.*could not be pulled.*docker load"):
-        images.ensure_task_image(task, docker_client)
+        ensure_task_image(task, docker_client)
     no_image = Task(instance_id="nope__nope-2", repo="nope/nope", base_commit="0" * 40, problem_statement="x",
                     patch="")
     with pytest.raises(SandboxError, match="no 'image' field"):
-        images.ensure_task_image(no_image, docker_client)
+        ensure_task_image(no_image, docker_client)
 
 
 def test_container_is_labelled_limited_and_removed(make_sandbox, docker_client):

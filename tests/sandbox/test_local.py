@@ -209,7 +209,7 @@ def test_leftovers_of_a_dead_owner_are_reaped(tmp_path):
     try:
         (dead / "meta.json").write_text(json.dumps({"owner": f"{socket.gethostname()}:999999999:1", "host_uid": None}))
         (dead / "testbed").mkdir()
-        from swe_srl.sandbox import owners
+        from swe_srl.host import owners
 
         (live / "meta.json").write_text(json.dumps({"owner": owners.owner_id(), "host_uid": None}))
         Workspace.reap_leftovers()

@@ -17,13 +17,9 @@ from swebench.harness.constants import END_TEST_OUTPUT, START_TEST_OUTPUT
 from swebench.harness.log_parsers import PARSER_REGISTRY
 
 from swe_srl.errors import DataError
-from swe_srl.tasks.bundled import (
-    ENVIRONMENTS_DIR,
-    bundled_task_dir,
-    bundled_tasks,
-    load_bundled_task,
-    materialize_repo,
-)
+from swe_srl.images.bundled import materialize_repo
+from swe_srl.tasks.bundled import bundled_tasks, load_bundled_task
+from swe_srl.tasks.environments import ENVIRONMENTS_DIR, bundled_task_dir
 from swe_srl.tasks.eval_script import patch_files
 
 TASKS = bundled_tasks()

@@ -1,10 +1,11 @@
 """The collect recipe: run a teacher on tasks in sandboxes, grade each run, store the trajectories.
 
-A teacher is the scripted one (swe_srl/agent/scripted.py, a known-fix route per seed) or a model
-behind the agent loop (an OpenAI-compatible endpoint, a local checkpoint). Each (task, sample)
-runs in its own fresh sandbox on one of ``workers`` threads; the harness grades its final diff;
-the graded trajectory is stored whole as ``runs/<task>_<sample>.json`` (agent/batch.py), so an
-interrupted collection resumes where it stopped and never runs or writes a finished job twice.
+A teacher is the scripted one (swe_srl/agent/scripted.py, a known-fix route per seed), a model
+behind the agent loop (an OpenAI-compatible endpoint, a local checkpoint), or recorded runs
+replayed. Each (task, sample) runs in its own fresh sandbox (docker or local) on one of
+``workers`` threads; the harness grades its final diff; the graded trajectory is stored whole as
+``runs/<task>_<sample>.json`` (jobs/), so an interrupted collection resumes where it stopped and
+never runs or writes a finished job twice.
 At the end the folder gets, each written atomically:
 
 - ``trajectories.swe-gym.jsonl``: SWE-Gym chat rows with ``resolved`` (the bundled data's format),
@@ -20,13 +21,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from swe_srl.actions import Action
-from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch
-from swe_srl.atomic import remove_stale_temps, write_text_atomic
 from swe_srl.agent.client import ModelClient
 from swe_srl.agent.loop import AgentConfig, run_agent
+from swe_srl.agent import scripted
+from swe_srl.agent.replay import replay
+from swe_srl.atomic import remove_stale_temps, write_text_atomic
 from swe_srl.errors import ConfigError
+from swe_srl.formats.importing import import_paths
 from swe_srl.formats.openhands_rows import to_chat_row
+from swe_srl.jobs.batch import BatchProgress, Job
+from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
+from swe_srl.jobs.store import RunStore
+from swe_srl.sandbox.backends import DEFAULT_BACKEND
 from swe_srl.tasks.task import Task
 from swe_srl.trajectory import Trajectory, dumps
 
@@ -37,11 +43,7 @@ STORE_FILE = "trajectories.jsonl"
 SUMMARY_FILE = "summary.json"
 RUNS_DIR = "runs"
 
-Execute = Callable[[Action], str]
-# A teacher acts on one job through the sandbox's tools (``execute``) and can read its diff.
-Teacher = Callable[[Job, Execute, Callable[[], str]], Trajectory]
-StartSandbox = Callable[[Task], Any]  # a Sandbox, closed by the caller
-Grade = Callable[[Task, str, str, Path], bool]  # task, patch, run id, log dir -> resolved
+Teacher = Act  # acts on one job through the sandbox's tools and can read its diff
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,7 @@ class CollectSummary:
 
 def scripted_teacher() -> Teacher:
     """The scripted known-fix route; the job's sample is the route's seed."""
-    from swe_srl.agent.scripted import record
-
-    return lambda job, execute, diff: record(job.task, job.sample, execute)
+    return lambda job, execute, diff: scripted.record(job.task, job.sample, execute)
 
 
 def agent_teacher(make_client: Callable[[], ModelClient], config: AgentConfig = AgentConfig()) -> Teacher:
@@ -88,8 +88,6 @@ def agent_teacher(make_client: Callable[[], ModelClient], config: AgentConfig = 
 
 def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
     """Re-execute recorded runs: job (task, sample) replays the trajectory whose id is ``<task>_<sample>``."""
-    from swe_srl.agent.replay import replay
-
     recorded = {t.trajectory_id: t for t in trajectories}
 
     def teach(job: Job, execute: Execute, diff: Callable[[], str]) -> Trajectory:
@@ -102,32 +100,10 @@ def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
     return teach
 
 
-def docker_sandbox(task: Task) -> Any:
-    from swe_srl.sandbox.docker import DockerSandbox
-
-    return DockerSandbox.start(task)
-
-
-def harness_grade(task: Task, patch: str, run_id: str, log_dir: Path) -> bool:
-    from swe_srl.evaluate.grade import grade
-
-    return grade(task, patch, run_id=run_id, log_dir=log_dir).resolved
-
-
-def run_job(job: Job, teacher: Teacher, out_dir: Path, *, start_sandbox: StartSandbox = docker_sandbox,
-            grade: Grade = harness_grade) -> dict[str, Any]:
-    """Run one job in a fresh sandbox, grade its patch, and return the record to store."""
-    from swe_srl.sandbox.execute import ToolRunner
-
-    sandbox = start_sandbox(job.task)
-    try:
-        trajectory = teacher(job, ToolRunner(sandbox), sandbox.diff)
-    finally:
-        sandbox.close()
-    resolved = grade(job.task, trajectory.patch, f"collect-{job.sample}", out_dir / "grading")
-    trajectory = replace(trajectory, resolved=resolved)
-    return {"key": job.key, "instance_id": job.task.instance_id, "sample": job.sample, "resolved": resolved,
-            "trajectory": trajectory.to_json()}
+def run_record(job: Job, trajectory: Trajectory) -> dict[str, Any]:
+    """What the store keeps of one graded run: the whole trajectory."""
+    return {"key": job.key, "instance_id": job.task.instance_id, "sample": job.sample,
+            "resolved": trajectory.resolved, "trajectory": trajectory.to_json()}
 
 
 def collect(
@@ -139,10 +115,12 @@ def collect(
     workers: int = 1,
     progress: Callable[[BatchProgress], None] | None = None,
     run_one: Callable[[Job], Mapping[str, Any]] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> CollectSummary:
     """Collect one graded trajectory per (task, sample) into ``out_dir``; resumes a stopped run.
 
-    ``run_one`` replaces the sandbox-and-harness job runner (tests; other backends).
+    ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one`` replaces the
+    sandbox-and-harness job runner (tests).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -150,9 +128,9 @@ def collect(
     store = RunStore(out_dir / RUNS_DIR)
     _adopt_rows(out_dir / ROWS_FILE, store)
     jobs = [Job(task, sample) for task in tasks for sample in samples]
-    runner = run_one or (lambda job: run_job(job, teacher, out_dir))
+    plan = JobPlan(teacher, run_record, out_dir / "grading", "collect", backend)
     try:
-        result = run_batch(jobs, runner, store, workers=workers, progress=progress)
+        result = run_jobs(jobs, plan, store, workers=workers, progress=progress, run_one=run_one)
     except BaseException:
         write_outputs(out_dir, store)  # after Ctrl-C too: the outputs hold every run finished so far
         raise
@@ -163,8 +141,6 @@ def _adopt_rows(rows_file: Path, store: RunStore) -> None:
     """Rows a collection of the older layout (one rows file, no runs/) left: stored as finished runs."""
     if not rows_file.is_file() or store.keys():
         return
-    from swe_srl.formats.importing import import_paths
-
     adopted = 0
     for trajectory in import_paths([rows_file], format="swe-gym"):
         key = trajectory.trajectory_id

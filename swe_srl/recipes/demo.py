@@ -22,12 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from swe_srl.collect import CollectSummary, collect, replay_teacher
 from swe_srl.config import load_config
 from swe_srl.dataset import BuildSummary, build_dataset
 from swe_srl.formats.importing import import_paths
+from swe_srl.recipes.collect import CollectSummary, collect, replay_teacher
 from swe_srl.stepwise import StepwiseConfig
-from swe_srl.tasks.bundled import ENVIRONMENTS_DIR, bundled_tasks
+from swe_srl.tasks.bundled import bundled_tasks
+from swe_srl.tasks.environments import ENVIRONMENTS_DIR
 
 BUNDLED_TRAJECTORIES = ENVIRONMENTS_DIR.parent / "trajectories"
 SAMPLES = (0, 1)  # two recorded runs per task
@@ -59,7 +60,8 @@ def run_demo(workdir: Path, say: Callable[[str], None] = lambda _: None) -> Demo
     """Run every stage into ``workdir``; ``say`` hears one line per stage. Reruns resume."""
     from swe_srl.agent.factory import client_factory
     from swe_srl.agent.loop import AgentConfig
-    from swe_srl.evaluate.run_eval import SETTINGS, evaluate
+    from swe_srl.evaluate.oracle import SETTINGS
+    from swe_srl.recipes.evaluate import evaluate
     from swe_srl.train import grpo, sft
     from swe_srl.train.tiny import tiny_tokenizer
 

@@ -1,23 +1,20 @@
-"""Run many (task, sample) jobs on parallel workers, resumably: what collection and evaluation share.
+"""Run many (task, sample) jobs on parallel workers, resumably.
 
-Each finished job is one JSON file in a folder, written to a temporary name and renamed, so a
-file is there whole or not at all; a job whose file exists is done and never run again. A crash,
-Ctrl-C or SIGKILL loses at most the jobs in flight, and leftover temporary files are removed on
-the next start. Jobs that raise are logged and counted, not stored, so a resumed run retries them.
+A job is a plain record (a task and a sample number); workers run it and hand back the record
+to store, and only this driver writes the store (jobs/store.py), so a finished job is stored once
+and never run again. A crash, Ctrl-C or SIGKILL loses at most the jobs in flight. Jobs that raise
+are logged and counted, not stored, so a resumed run retries them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from swe_srl.atomic import remove_stale_temps, write_text_atomic
-from swe_srl.errors import ConfigError, DataError
+from swe_srl.errors import ConfigError
+from swe_srl.jobs.store import RunStore
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -56,42 +53,6 @@ class BatchResult:
     failed: dict[str, str] = field(default_factory=dict)  # key -> error, for jobs that raised now
 
 
-class RunStore:
-    """A folder of one ``<key>.json`` record per finished job."""
-
-    SUFFIX = ".json"
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(self.folder)
-
-    def path(self, key: str) -> Path:
-        if not key or "/" in key or key.startswith("."):
-            raise ConfigError(f"run key {key!r} cannot name a file")
-        return self.folder / f"{key}{self.SUFFIX}"
-
-    def has(self, key: str) -> bool:
-        return self.path(key).is_file()
-
-    def get(self, key: str) -> dict[str, Any]:
-        path = self.path(key)
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise DataError(f"not valid JSON ({err.msg}); delete it to run the job again", source=str(path), line=err.lineno) from None
-
-    def put(self, key: str, record: Mapping[str, Any]) -> None:
-        write_text_atomic(self.path(key), json.dumps(record, ensure_ascii=False, indent=1) + "\n")
-
-    def keys(self) -> list[str]:
-        return sorted(p.name[: -len(self.SUFFIX)] for p in self.folder.glob(f"*{self.SUFFIX}") if not p.name.startswith("."))
-
-    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for key in self.keys():
-            yield key, self.get(key)
-
-
 def run_batch(
     jobs: Sequence[Job],
     run_one: Callable[[Job], Mapping[str, Any]],
@@ -117,24 +78,7 @@ def run_batch(
             result.reused += 1
         else:
             todo.append(job)
-    lock = threading.Lock()
-
-    def finish(job: Job, future: Future) -> None:
-        try:
-            record = dict(future.result())
-        except Exception as err:  # one job's failure must not stop the others
-            log.error("%s failed: %s", job.key, err, exc_info=True)
-            result.failed[job.key] = f"{type(err).__name__}: {err}"
-            record = None
-        else:
-            store.put(job.key, record)
-            result.records[job.key] = record
-            result.ran += 1
-        if progress is not None:
-            with lock:
-                done = len(result.records)
-            progress(BatchProgress(done, len(jobs), job.key, record is not None, record))
-
+    finish = _Finisher(store, result, len(jobs), progress)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swe-srl-job")
     futures = {pool.submit(run_one, job): job for job in todo}
     pending = set(futures)
@@ -158,3 +102,25 @@ def run_batch(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     return result
+
+
+class _Finisher:
+    """Stores a finished job's record (here, in the driver: the one writer of the store) and reports it."""
+
+    def __init__(self, store: RunStore, result: BatchResult, total: int,
+                 progress: Callable[[BatchProgress], None] | None) -> None:
+        self.store, self.result, self.total, self.progress = store, result, total, progress
+
+    def __call__(self, job: Job, future: Future) -> None:
+        try:
+            record = dict(future.result())
+        except Exception as err:  # one job's failure must not stop the others
+            log.error("%s failed: %s", job.key, err, exc_info=True)
+            self.result.failed[job.key] = f"{type(err).__name__}: {err}"
+            record = None
+        else:
+            self.store.put(job.key, record)
+            self.result.records[job.key] = record
+            self.result.ran += 1
+        if self.progress is not None:
+            self.progress(BatchProgress(len(self.result.records), self.total, job.key, record is not None, record))

@@ -4,8 +4,8 @@ For each setting (end-to-end; oracle file edit, where the agent is told the file
 touches) every task runs once in a fresh sandbox from its image (the official SWE-bench
 instance image named in the row, pulled when missing, or the bundled local image); its final
 diff is graded by the official harness. Runs are stored one file each under
-``out/<setting>/runs`` (agent/batch.py), so an evaluation resumes where it stopped and runs in
-parallel. Outputs: ``out/<setting>/predictions.jsonl`` (swebench format), ``out/report.json``,
+``out/<setting>/runs`` (jobs/), so an evaluation resumes where it stopped and runs in parallel.
+Outputs: ``out/<setting>/predictions.jsonl`` (swebench format), ``out/report.json``,
 ``out/report.html`` (and ``report.png`` with matplotlib).
 """
 
@@ -17,17 +17,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from swe_srl.agent.batch import BatchProgress, Job, RunStore, run_batch
-from swe_srl.atomic import write_text_atomic
 from swe_srl.agent.client import ModelClient
 from swe_srl.agent.loop import AgentConfig, run_agent
-from swe_srl.collect import Grade, StartSandbox, docker_sandbox, harness_grade
+from swe_srl.atomic import write_text_atomic
+from swe_srl.errors import ConfigError
 from swe_srl.evaluate.chart import write_chart
-from swe_srl.evaluate.oracle import END_TO_END, SETTINGS, setting_hint
+from swe_srl.evaluate.oracle import SETTINGS, setting_hint
 from swe_srl.evaluate.predictions import Prediction, write_predictions
 from swe_srl.evaluate.resolve_rate import EvalReport, setting_report
-from swe_srl.errors import ConfigError
+from swe_srl.jobs.batch import BatchProgress, Job
+from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
+from swe_srl.jobs.store import RunStore
+from swe_srl.sandbox.backends import DEFAULT_BACKEND
 from swe_srl.tasks.task import Task
+from swe_srl.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +38,32 @@ REPORT_FILE = "report.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 
 
-def eval_job(job: Job, setting: str, make_client: Callable[[], ModelClient], config: AgentConfig, out_dir: Path,
-             *, start_sandbox: StartSandbox = docker_sandbox, grade: Grade = harness_grade) -> dict[str, Any]:
-    """Run the agent on one task in one setting, grade the patch, and return the record to store."""
-    from swe_srl.sandbox.execute import ToolRunner
+def agent_in(setting: str, make_client: Callable[[], ModelClient], config: AgentConfig) -> Act:
+    """The model as an agent, told what ``setting`` tells it (the gold patch's files, in the oracle setting)."""
 
-    task = job.task
-    client = make_client()
-    sandbox = start_sandbox(task)
-    try:
-        trajectory = run_agent(task, client, ToolRunner(sandbox), replace(config, hint=setting_hint(task, setting)),
-                               diff=sandbox.diff)
-    finally:
-        sandbox.close()
-    resolved = grade(task, trajectory.patch, f"eval-{setting}-{job.sample}", out_dir / setting / "grading")
-    meta = trajectory.metadata
-    return {
-        "key": job.key, "instance_id": task.instance_id, "repo": task.repo, "setting": setting,
-        "model": client.name, "resolved": resolved, "patch": trajectory.patch,
-        "stop_reason": meta.get("stop_reason"), "steps": len(trajectory.steps), "malformed": meta.get("malformed", 0),
-        "tokens": int(meta.get("prompt_tokens", 0)) + int(meta.get("completion_tokens", 0)),
-        "cost": meta.get("cost", 0.0), "seconds": meta.get("seconds", 0.0),
-        "trajectory": replace(trajectory, resolved=resolved).to_json(),
-    }
+    def act(job: Job, execute: Execute, diff: Callable[[], str]) -> Trajectory:
+        hinted = replace(config, hint=setting_hint(job.task, setting))
+        return run_agent(job.task, make_client(), execute, hinted, diff=diff)
+
+    return act
+
+
+def eval_record(setting: str) -> Callable[[Job, Trajectory], dict[str, Any]]:
+    """What the store keeps of one graded run in ``setting``: the prediction, the verdict, the costs, the run."""
+
+    def record(job: Job, trajectory: Trajectory) -> dict[str, Any]:
+        task, meta = job.task, trajectory.metadata
+        return {
+            "key": job.key, "instance_id": task.instance_id, "repo": task.repo, "setting": setting,
+            "model": meta.get("model"), "resolved": trajectory.resolved, "patch": trajectory.patch,
+            "stop_reason": meta.get("stop_reason"), "steps": len(trajectory.steps),
+            "malformed": meta.get("malformed", 0),
+            "tokens": int(meta.get("prompt_tokens", 0)) + int(meta.get("completion_tokens", 0)),
+            "cost": meta.get("cost", 0.0), "seconds": meta.get("seconds", 0.0),
+            "trajectory": trajectory.to_json(),
+        }
+
+    return record
 
 
 def evaluate(
@@ -72,10 +78,12 @@ def evaluate(
     workers: int = 1,
     progress: Callable[[str, BatchProgress], None] | None = None,
     run_one: Callable[[Job, str], Mapping[str, Any]] | None = None,
+    backend: str = DEFAULT_BACKEND,
 ) -> EvalReport:
     """Evaluate ``make_client``'s model on ``tasks`` in each setting; resumes a stopped evaluation.
 
-    ``run_one(job, setting)`` replaces the sandbox-and-harness runner (tests; other backends).
+    ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one(job, setting)`` replaces
+    the sandbox-and-harness runner (tests).
     """
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown or not settings:
@@ -90,10 +98,11 @@ def evaluate(
             if record.get("model") not in (None, model):
                 raise ConfigError(f"{store.path(key)} is a run of model {record.get('model')!r}, not {model!r}; "
                                   "evaluate each model into its own --out folder")
-        runner = (lambda job, s=setting: run_one(job, s)) if run_one else (
-            lambda job, s=setting: eval_job(job, s, make_client, config, out_dir))
+        plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting), out_dir / setting / "grading",
+                       f"eval-{setting}", backend)
+        runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
         report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
-        result = run_batch(jobs, runner, store, workers=workers, progress=report_progress)
+        result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner)
         wanted = [job.key for job in jobs if job.key in result.records]
         records = [result.records[key] for key in wanted]
         write_predictions(
@@ -107,5 +116,3 @@ def evaluate(
     write_chart(report, out_dir)
     return report
 
-
-__all__ = ["END_TO_END", "SETTINGS", "eval_job", "evaluate"]

@@ -11,13 +11,15 @@ import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from swe_srl.factory.errors import PackageError
-from swe_srl.factory.gitrepo import init_repo
+from swe_srl.errors import PackageError
+from swe_srl.host.git import FixedCommit, init_commit
 
 log = logging.getLogger(__name__)
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.bz2")
 _TEST_DIRS = {"test", "tests", "testing"}
+# Package repos and their buggy variants: the same sdist and the same bug give the same sha everywhere.
+REPO_COMMIT = FixedCommit(email="factory@swe-srl.invalid", message="Initial commit")
 _NOT_SOURCE_DIRS = {"docs", "doc", "examples", "example", "benchmarks", "bench", "scripts", "build", "tools"}
 
 
@@ -84,7 +86,7 @@ def unpack(sdist: Path, dest: Path, spec: str) -> str:
     shutil.rmtree(tmp, ignore_errors=True)
     for junk in dest.rglob("__pycache__"):
         shutil.rmtree(junk, ignore_errors=True)
-    return init_repo(dest)
+    return init_commit(dest, REPO_COMMIT)
 
 
 def is_test_file(path: str) -> bool:

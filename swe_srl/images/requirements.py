@@ -15,7 +15,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from swe_srl.factory.sdist import normalize
+from swe_srl.images.sdist import normalize
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Run many tasks in sandboxes, grade them, store each run resumably: what collect, eval (and later Ray) share."""

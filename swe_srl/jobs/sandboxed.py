@@ -1,0 +1,74 @@
+"""Run tasks in sandboxes, grade them, store each run resumably: the one path collect and eval take.
+
+One job (jobs/batch.py) runs as: start a fresh sandbox of its task on the chosen backend, let the
+teacher or agent act through the sandbox's tools, close the sandbox, grade the final patch with
+the harness, and turn the graded trajectory into the record the store keeps. `run_jobs` does that
+for many jobs on parallel workers and skips the ones already stored; this is where a fan-out over
+machines (Ray) plugs in: the unit of work is the plain Job record, and the driver alone writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from swe_srl.actions import Action
+from swe_srl.evaluate.grade import grade
+from swe_srl.jobs.batch import BatchProgress, BatchResult, Job, run_batch
+from swe_srl.jobs.store import RunStore
+from swe_srl.sandbox.backends import DEFAULT_BACKEND, start_sandbox
+from swe_srl.sandbox.execute import ToolRunner
+from swe_srl.tasks.task import Task
+from swe_srl.trajectory import Trajectory
+
+Execute = Callable[[Action], str]
+# The teacher or agent: acts on one job through the sandbox's tools (``execute``) and can read its diff.
+Act = Callable[[Job, Execute, Callable[[], str]], Trajectory]
+Grade = Callable[[Task, str, str, Path], bool]  # task, patch, run id, log dir -> resolved
+Record = Callable[[Job, Trajectory], dict[str, Any]]  # a graded run -> the record stored for it
+
+
+def harness_grade(task: Task, patch: str, run_id: str, log_dir: Path) -> bool:
+    """Whether the official swebench harness resolves ``task`` with ``patch``."""
+    return grade(task, patch, run_id=run_id, log_dir=log_dir).resolved
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """How every job of a batch runs: acting how, on which backend, graded where, leaving what record."""
+
+    act: Act  # the teacher or the agent
+    record: Record  # what the store keeps of a graded run
+    log_dir: Path  # the harness's logs go under it
+    run_prefix: str  # a job's grading run id is f"{run_prefix}-{sample}"
+    backend: str = DEFAULT_BACKEND  # the sandbox backend (sandbox/backends.py)
+    grade: Grade = harness_grade
+
+
+def run_job(job: Job, plan: JobPlan) -> dict[str, Any]:
+    """Run one job in a fresh sandbox, grade its patch, and return the record to store."""
+    sandbox = start_sandbox(plan.backend, job.task)
+    try:
+        trajectory = plan.act(job, ToolRunner(sandbox), sandbox.diff)
+    finally:
+        sandbox.close()
+    resolved = plan.grade(job.task, trajectory.patch, f"{plan.run_prefix}-{job.sample}", plan.log_dir)
+    return plan.record(job, replace(trajectory, resolved=resolved))
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    plan: JobPlan,
+    store: RunStore,
+    *,
+    workers: int = 1,
+    progress: Callable[[BatchProgress], None] | None = None,
+    run_one: Callable[[Job], Mapping[str, Any]] | None = None,
+) -> BatchResult:
+    """Run every job not yet in ``store`` as ``plan`` says, on ``workers`` threads; see the module docstring.
+
+    ``run_one`` replaces `run_job` (tests; runners that need no sandbox).
+    """
+    runner = run_one or (lambda job: run_job(job, plan))
+    return run_batch(jobs, runner, store, workers=workers, progress=progress)

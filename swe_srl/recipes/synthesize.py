@@ -1,0 +1,83 @@
+"""The synthesis recipe: packages in, validated SWE-bench rows and a report out.
+
+For each PACKAGE==VERSION: download its sdist, unpack it as a git repo, fetch its test
+requirements as wheels, build its environment image, run the suite twice at base, mutate the
+functions the passing tests call, validate candidates in balanced kind order until enough are
+kept, and write each kept bug as a task with its own image. A package that fails at any stage is
+reported with the reason and the run goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from queue import Queue
+from typing import Any, Sequence
+
+from swe_srl.errors import PackageError, SweSrlError
+from swe_srl.factory.baseline import run_baseline
+from swe_srl.factory.candidates import Progress, candidates_for, run_candidates
+from swe_srl.factory.config import SynthConfig
+from swe_srl.factory.kept import PackageRun
+from swe_srl.factory.report import FactoryReport, PackageReport
+from swe_srl.factory.runner import ValidationContainer
+from swe_srl.host.docker import docker_client
+from swe_srl.images.package import prepare_package
+from swe_srl.tasks.task import Task
+
+log = logging.getLogger(__name__)
+
+TASKS_FILE = "tasks.jsonl"
+REPORT_FILE = "report.json"
+
+
+def synthesize(specs: Sequence[str], config: SynthConfig, progress: Progress | None = None,
+               client: Any | None = None) -> tuple[list[Task], FactoryReport]:
+    """Synthesize tasks from every package; rows go to ``config.out / tasks.jsonl`` as they are kept."""
+    client = docker_client(client)
+    config.out.mkdir(parents=True, exist_ok=True)
+    (config.out / TASKS_FILE).write_text("")
+    report = FactoryReport()
+    tasks: list[Task] = []
+    for spec in specs:
+        package = PackageReport(spec)
+        report.packages.append(package)
+        start = time.monotonic()
+        try:
+            tasks += synthesize_package(spec, config, package, client, progress)
+        except PackageError as err:
+            package.error, package.stage = str(err), err.stage
+            log.error("%s", err)
+        except SweSrlError as err:  # anything else we raise on purpose: report it, go on with the next
+            package.error, package.stage = f"{spec}: {err}", package.stage or "unexpected"
+            log.error("%s: %s", spec, err)
+        package.seconds = time.monotonic() - start
+        report.write(config.out / REPORT_FILE)
+    return tasks, report
+
+
+def synthesize_package(spec: str, config: SynthConfig, report: PackageReport, client: Any,
+                       progress: Progress | None = None) -> list[Task]:
+    """One package (see the module docstring); PackageError when it cannot be used at all."""
+    start = time.monotonic()
+    prepared = prepare_package(spec, config.cache, client)
+    containers: Queue[ValidationContainer] = Queue()
+    opened: list[ValidationContainer] = []
+    try:
+        first = ValidationContainer(client, prepared.env, prepared.pristine, spec)
+        opened.append(first)
+        baseline = run_baseline(first, spec, config.suite_timeout)
+        report.passing_tests, report.flaky_tests = len(baseline.passing), len(baseline.flaky)
+        report.suite_seconds = baseline.seconds
+        candidates, originals = candidates_for(prepared.pristine, baseline, config)
+        report.candidates = len(candidates)
+        for _ in range(max(1, config.workers) - 1):
+            opened.append(ValidationContainer(client, prepared.env, prepared.pristine, spec))
+        for c in opened:
+            containers.put(c)
+        report.setup_seconds = time.monotonic() - start
+        run = PackageRun(prepared, baseline, originals, config, client, config.out / TASKS_FILE)
+        return run_candidates(run, candidates, report, containers, progress)
+    finally:
+        for c in opened:
+            c.close()
