@@ -17,8 +17,9 @@ from typing import Callable
 
 from swe_srl.actions import SUBMIT, Action
 from swe_srl.agent.client import ModelClient
-from swe_srl.agent.prompt import CachedCounter, PromptTooLong, render_prompt
+from swe_srl.agent.prompt import PromptTooLong, render_prompt
 from swe_srl.errors import ActionParseError, ConfigError
+from swe_srl.prompt import CachedCounter
 from swe_srl.reward import parse_completion
 from swe_srl.stepwise import StepwiseConfig
 from swe_srl.tasks.task import Task
