@@ -27,6 +27,10 @@ from typing import Mapping
 
 from swe_srl.errors import ActionParseError
 
+# The canonical text's version: a model's prompt recipe records it. Change it whenever
+# render_action writes a different text for the same action.
+ACTION_FORMAT = "function-call/1"
+
 BASH = "bash"
 EDITOR = "str_replace_editor"
 SUBMIT = "submit"

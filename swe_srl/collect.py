@@ -139,11 +139,14 @@ def collect(
     workers: int = 1,
     progress: Callable[[BatchProgress], None] | None = None,
     run_one: Callable[[Job], Mapping[str, Any]] | None = None,
+    backend: str = "docker",
 ) -> CollectSummary:
     """Collect one graded trajectory per (task, sample) into ``out_dir``; resumes a stopped run.
 
     ``run_one`` replaces the sandbox-and-harness job runner (tests; other backends).
     """
+    if backend != "docker":
+        raise ConfigError(f"sandbox backend {backend!r}: collect runs its sandboxes in docker only for now")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)  # an output rewrite cut short by the last crash

@@ -72,11 +72,14 @@ def evaluate(
     workers: int = 1,
     progress: Callable[[str, BatchProgress], None] | None = None,
     run_one: Callable[[Job, str], Mapping[str, Any]] | None = None,
+    backend: str = "docker",
 ) -> EvalReport:
     """Evaluate ``make_client``'s model on ``tasks`` in each setting; resumes a stopped evaluation.
 
     ``run_one(job, setting)`` replaces the sandbox-and-harness runner (tests; other backends).
     """
+    if backend != "docker":
+        raise ConfigError(f"sandbox backend {backend!r}: eval runs its sandboxes in docker only for now")
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown or not settings:
         raise ConfigError(f"settings must be some of {', '.join(SETTINGS)}, got {list(settings)}")

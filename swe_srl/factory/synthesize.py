@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from queue import Queue
 from typing import Any, Callable, Sequence
@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 from swe_srl.factory import gitrepo, image, rows
 from swe_srl.factory.baseline import Baseline, run_baseline
 from swe_srl.factory.errors import PackageError
-from swe_srl.factory.mutations import Mutation, balanced_order, mutations_for
+from swe_srl.factory.mutations import Mutation, balanced_order, mutations_for, unknown_kinds
 from swe_srl.factory.report import FactoryReport, PackageReport
 from swe_srl.factory.requirements import download_wheels, read_test_requirements
 from swe_srl.factory.runner import ValidationContainer
@@ -34,6 +34,7 @@ from swe_srl.factory.source import Module
 from swe_srl.factory.rewrite import REWRITTEN, ChatModel, rewrite_client, rewrite_statement
 from swe_srl.factory.statement import Failure, changed_lines, parse_failures, write_statement
 from swe_srl.factory.validate import GOLD_FAILS, TASK_ERROR, Verdict, validate
+from swe_srl.config.synthesize import SynthConfig
 from swe_srl.errors import ConfigError, SweSrlError
 from swe_srl.tasks.task import Task
 
@@ -44,30 +45,13 @@ REPORT_FILE = "report.json"
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
-@dataclass(frozen=True)
-class SynthConfig:
-    out: Path  # folder for tasks.jsonl and report.json
-    max_per_package: int = 20  # kept tasks per package
-    max_tries: int | None = None  # candidates validated per package; default 5 x max_per_package
-    workers: int = 1  # validation containers per package, run in parallel
-    suite_timeout: float = 600.0  # seconds for one whole-suite run at base
-    kinds: tuple[str, ...] | None = None  # mutation kinds to use; default all
-    pass_to_pass_cap: int = rows.PASS_TO_PASS_CAP
-    verify: bool = False  # also grade each kept task's gold patch with the swebench harness
-    cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "swe-srl" / "factory")
-    seed: int = 0  # candidate order
-    rewrite_model: str | None = None  # an OpenAI-compatible model that rephrases each kept statement; None: template
-    rewrite_base_url: str | None = None  # its endpoint, e.g. http://localhost:8000/v1 (key: $OPENAI_API_KEY)
-
-    def __post_init__(self) -> None:
-        if bool(self.rewrite_model) != bool(self.rewrite_base_url):
-            raise ConfigError("rewrite_model and rewrite_base_url go together: set both to rewrite statements "
-                              "with a model, or neither to keep the template statements")
-
-
 def synthesize(specs: Sequence[str], config: SynthConfig, progress: Progress | None = None,
-               client: Any | None = None) -> tuple[list[Task], FactoryReport]:
+               client: Any | None = None, backend: str = "docker") -> tuple[list[Task], FactoryReport]:
     """Synthesize tasks from every package; rows go to ``config.out / tasks.jsonl`` as they are kept."""
+    if backend != "docker":
+        raise ConfigError(f"sandbox backend {backend!r}: synthesis validates in docker only for now")
+    if config.kinds is not None and unknown_kinds(config.kinds):
+        raise ConfigError(f"{unknown_kinds(config.kinds)}: pick kinds from the known ones, or leave kinds unset")
     from swe_srl.sandbox.docker import docker_client
 
     client = docker_client(client)
