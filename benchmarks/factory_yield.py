@@ -25,7 +25,7 @@ from pathlib import Path
 
 from swe_srl.factory.baseline import run_baseline
 from swe_srl.factory.candidates import candidates_for
-from swe_srl.factory.config import SynthConfig
+from swe_srl.config.synthesize import SynthConfig
 from swe_srl.factory.runner import ValidationContainer
 from swe_srl.factory.validate import validate
 from swe_srl.images.package import prepare_package

@@ -27,6 +27,10 @@ from typing import Callable, Iterator, Mapping
 
 from swe_srl.errors import LONE_SURROGATE, MAX_QUOTED_CHARS, ActionParseError, clip, quoted
 
+# The canonical text's version: a model's prompt recipe records it. Change it whenever
+# render_action writes a different text for the same action.
+ACTION_FORMAT = "function-call/1"
+
 BASH = "bash"
 EDITOR = "str_replace_editor"
 SUBMIT = "submit"

@@ -2,8 +2,9 @@
 
 Streaming: trajectories are read one line at a time and examples go to an Arrow stream file in
 small batches, so memory stays flat however large the corpus. The result, under ``out_dir``:
-``dataset/`` (``datasets.load_from_disk``), ``examples.parquet`` (the same rows), and
-``summary.json`` (the BuildSummary).
+``dataset/`` (``datasets.load_from_disk``), ``examples.parquet`` (the same rows),
+``summary.json`` (the BuildSummary) and ``prompt_recipe.json`` (what decides how its prompts look,
+swe_srl/prompt_recipe.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from swe_srl.errors import ActionParseError, DataError
 from swe_srl.formats.base import parse_json
+from swe_srl.prompt_recipe import write_recipe
 from swe_srl.stepwise import StepExample, StepwiseConfig, build_examples
 from swe_srl.trajectory import Trajectory
 
@@ -280,4 +282,5 @@ def build_dataset(
         config=asdict(config),
     )
     (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n")
+    write_recipe(out, config)  # training carries it to the model, and eval reads it there
     return summary

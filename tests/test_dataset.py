@@ -181,3 +181,18 @@ def test_unreadable_lines_fail_alone(tmp_path: Path, tokenizer) -> None:
     with pytest.raises(DataError) as info:
         build_dataset(tmp_path / "s.jsonl", tmp_path / "strict", tokenizer, strict=True)
     assert (info.value.source, info.value.line) == (str(tmp_path / "s.jsonl"), 2)
+
+
+def test_the_prompt_recipe_is_written_next_to_the_dataset(tmp_path: Path, tokenizer) -> None:
+    from swe_srl.prompt_recipe import RECIPE_FILE, dataset_recipe, read_recipe
+
+    write_store(tmp_path / "s.jsonl", [trajectory("a", 5)])
+    config = StepwiseConfig(context_steps="all", max_prompt_tokens=4096, keep_ungraded=True)
+    summary = build_dataset(tmp_path / "s.jsonl", tmp_path / "out", tokenizer, config)
+    recipe = read_recipe(tmp_path / "out")
+    assert recipe == StepwiseConfig(**summary.config).recipe()  # the calibrated template overhead included
+    assert (recipe.context_steps, recipe.max_prompt_tokens) == ("all", 4096)
+    assert json.loads((tmp_path / "out" / RECIPE_FILE).read_text())["action_format"] == "function-call/1"
+    # Training names the dataset in any of these ways; each finds the recipe.
+    for path in ("out", "out/dataset", "out/examples.parquet"):
+        assert dataset_recipe(tmp_path / path) == recipe

@@ -9,9 +9,10 @@ import pytest
 
 from swe_srl.actions import Action
 from swe_srl.errors import ConfigError
+from swe_srl.prompt import EMPTY_OBSERVATION, elided_marker, truncate_observation
 from swe_srl.stepwise import (
     DROP_DUPLICATE, DROP_PROMPT_OVER_BUDGET, DROP_STEP_CAP, DROP_TARGET_OVER_BUDGET, DROP_UNGRADED,
-    DROP_UNRESOLVED, EMPTY_OBSERVATION, StepwiseConfig, build_examples, elided_marker, truncate_observation,
+    DROP_UNRESOLVED, StepwiseConfig, build_examples,
 )
 from swe_srl.trajectory import Step, Trajectory
 

@@ -17,8 +17,10 @@ from typing import Callable
 
 from swe_srl.actions import SUBMIT, Action
 from swe_srl.agent.client import ModelClient
-from swe_srl.agent.prompt import CachedCounter, PromptTooLong, render_prompt
-from swe_srl.errors import ActionParseError, ConfigError
+from swe_srl.agent.prompt import PromptTooLong, render_prompt
+from swe_srl.config.sections import AgentLimits
+from swe_srl.errors import ActionParseError
+from swe_srl.prompt import CachedCounter
 from swe_srl.reward import parse_completion
 from swe_srl.stepwise import StepwiseConfig
 from swe_srl.tasks.task import Task
@@ -45,21 +47,11 @@ REPLY_SHOWN_CHARS = 2000  # of a malformed reply, kept in the retry turn
 
 
 @dataclass(frozen=True)
-class AgentConfig:
+class AgentConfig(AgentLimits):
     """Limits and prompt format of one agent run."""
 
-    max_steps: int = 50  # model calls (malformed replies included)
-    max_tokens: int | None = None  # prompt + completion tokens over the run; None: no limit
-    max_cost: float | None = None  # summed reply cost; None: no limit
-    max_malformed_in_a_row: int = 3  # consecutive unparsable replies before giving up
     stepwise: StepwiseConfig = field(default_factory=StepwiseConfig)  # the SRL prompt the student learned
     hint: str = ""  # appended to the problem statement (the oracle-file setting names the files here)
-
-    def __post_init__(self) -> None:
-        if self.max_steps < 1:
-            raise ConfigError(f"max_steps must be at least 1, got {self.max_steps}")
-        if self.max_malformed_in_a_row < 1:
-            raise ConfigError(f"max_malformed_in_a_row must be at least 1, got {self.max_malformed_in_a_row}")
 
 
 def parse_reply(text: str) -> tuple[str, Action]:

@@ -19,7 +19,7 @@ from typing import Callable
 
 from swe_srl.errors import SweSrlError
 from swe_srl.factory.baseline import Baseline
-from swe_srl.factory.config import SynthConfig
+from swe_srl.config.synthesize import SynthConfig
 from swe_srl.factory.kept import PackageRun, make_task, rewrite_task
 from swe_srl.factory.mutation import Mutation
 from swe_srl.factory.mutations import balanced_order, mutations_for

@@ -12,7 +12,7 @@ from typing import Any
 from swe_srl.evaluate.grade import grade
 from swe_srl.factory import rows
 from swe_srl.factory.baseline import Baseline
-from swe_srl.factory.config import SynthConfig
+from swe_srl.config.synthesize import SynthConfig
 from swe_srl.factory.mutation import Mutation
 from swe_srl.factory.rewrite import REWRITTEN, ChatModel, rewrite_statement
 from swe_srl.factory.statement import Failure, changed_lines, parse_failures, write_statement

@@ -21,14 +21,19 @@ def kinds() -> dict[str, Kind]:
     return {**mutate_expr.KINDS, **mutate_stmt.KINDS}
 
 
+def unknown_kinds(names: Iterable[str]) -> str:
+    """'' when every name is a mutation kind, else which are not and which are."""
+    unknown = set(names) - set(kinds())
+    return f"unknown mutation kinds: {sorted(unknown)}; known: {sorted(kinds())}" if unknown else ""
+
+
 def mutations_for(module: Module, functions: set[str] | None = None,
                   only: Iterable[str] | None = None) -> list[Mutation]:
     """Every mutation of ``module`` that compiles, deduplicated, restricted to ``functions`` if given."""
     chosen = kinds()
     if only is not None:
-        unknown = set(only) - set(chosen)
-        if unknown:
-            raise ValueError(f"unknown mutation kinds: {sorted(unknown)}; known: {sorted(chosen)}")
+        if unknown_kinds(only):
+            raise ValueError(unknown_kinds(only))
         chosen = {name: fn for name, fn in chosen.items() if name in set(only)}
     seen: set[str] = set()
     found: list[Mutation] = []

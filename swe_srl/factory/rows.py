@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from swe_srl.config.synthesize import PASS_TO_PASS_CAP
 from swe_srl.images.sdist import normalize
 from swe_srl.tasks.eval_script import pytest_eval_script
 from swe_srl.tasks.task import Task
-
-PASS_TO_PASS_CAP = 50
 
 
 def instance_id(name: str, version: str, kind: str, bug_key: str) -> str:

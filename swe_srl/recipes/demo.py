@@ -59,6 +59,7 @@ class DemoResult:
 def run_demo(workdir: Path, say: Callable[[str], None] = lambda _: None) -> DemoResult:
     """Run every stage into ``workdir``; ``say`` hears one line per stage. Reruns resume."""
     from swe_srl.agent.factory import client_factory
+    from swe_srl.config.sections import ClientConfig
     from swe_srl.agent.loop import AgentConfig
     from swe_srl.evaluate.oracle import SETTINGS
     from swe_srl.recipes.evaluate import evaluate
@@ -95,7 +96,7 @@ def run_demo(workdir: Path, say: Callable[[str], None] = lambda _: None) -> Demo
     result.srl_history = trained.history or _logged_history(trained.output_dir)
 
     say("4/4 eval: the trained model as an agent on the bundled tasks, both settings")
-    make_client = client_factory(str(trained.final_model), max_new_tokens=96)
+    make_client = client_factory(ClientConfig(model=str(trained.final_model), max_new_tokens=96))
     agent = AgentConfig(max_steps=EVAL_MAX_STEPS, stepwise=stepwise)
     result.evaluation = evaluate(
         tasks, make_client, workdir / "eval", model="tiny-srl", dataset="bundled", settings=SETTINGS, config=agent, workers=2

@@ -14,11 +14,12 @@ import time
 from queue import Queue
 from typing import Any, Sequence
 
-from swe_srl.errors import PackageError, SweSrlError
+from swe_srl.config.synthesize import SynthConfig
+from swe_srl.errors import ConfigError, PackageError, SweSrlError
 from swe_srl.factory.baseline import run_baseline
 from swe_srl.factory.candidates import Progress, candidates_for, run_candidates
-from swe_srl.factory.config import SynthConfig
 from swe_srl.factory.kept import PackageRun
+from swe_srl.factory.mutations import unknown_kinds
 from swe_srl.factory.report import FactoryReport, PackageReport
 from swe_srl.factory.runner import ValidationContainer
 from swe_srl.host.docker import docker_client
@@ -34,6 +35,8 @@ REPORT_FILE = "report.json"
 def synthesize(specs: Sequence[str], config: SynthConfig, progress: Progress | None = None,
                client: Any | None = None) -> tuple[list[Task], FactoryReport]:
     """Synthesize tasks from every package; rows go to ``config.out / tasks.jsonl`` as they are kept."""
+    if config.kinds is not None and unknown_kinds(config.kinds):
+        raise ConfigError(f"{unknown_kinds(config.kinds)}: pick kinds from the known ones, or leave kinds unset")
     client = docker_client(client)
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / TASKS_FILE).write_text("")

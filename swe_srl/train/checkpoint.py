@@ -19,6 +19,8 @@ import numpy as np
 import torch
 
 from swe_srl.errors import ConfigError
+from swe_srl.prompt import PromptRecipe
+from swe_srl.prompt_recipe import write_recipe
 from swe_srl.train.distributed import World
 
 log = logging.getLogger(__name__)
@@ -135,11 +137,13 @@ def _copy_weights(path: Path, model: Any, weights: dict[str, torch.Tensor]) -> N
             params[name].copy_(value.to(params[name].device, params[name].dtype))
 
 
-def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False, world: World = World()) -> Path:
+def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False, world: World = World(),
+               recipe: PromptRecipe | None = None) -> Path:
     """The trained model (adapters under LoRA) in ``out/final``, loadable with ``from_pretrained``.
 
     With ``merge``, LoRA weights are also folded into the base and saved whole in ``out/merged``.
-    Under FSDP the weights are gathered and rank 0 writes them.
+    Under FSDP the weights are gathered and rank 0 writes them. The training data's prompt
+    ``recipe`` goes beside the weights, where eval and the agent read it.
     """
     final = Path(out) / "final"
     weights = gathered_weights(model, world) if world.sharded else None
@@ -147,10 +151,14 @@ def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False, wo
         return final
     model.save_pretrained(final, state_dict=weights)
     tokenizer.save_pretrained(final)
+    if recipe is not None:
+        write_recipe(final, recipe)
     if merge:
         merged = model.merge_and_unload()
         merged.save_pretrained(Path(out) / "merged")
         tokenizer.save_pretrained(Path(out) / "merged")
+        if recipe is not None:
+            write_recipe(Path(out) / "merged", recipe)
     return final
 
 

@@ -31,6 +31,7 @@ import torch
 
 from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
+from swe_srl.prompt_recipe import dataset_recipe
 from swe_srl.reward import Score, score_group
 from swe_srl.train.schedule import make_scheduler
 from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
@@ -86,7 +87,8 @@ def finish_run(config: TrainConfig, out: Path, model: Any, tokenizer: Any, metri
     """Close the metrics log, save the final model (every rank takes part under FSDP), leave the process group."""
     if metrics is not None:
         metrics.close()
-    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save, world=world)
+    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save, world=world,
+                       recipe=dataset_recipe(config.data.path))
     if config.run.distributed != "none":  # joined the process group, even as its only member
         leave()
     return final

@@ -12,7 +12,8 @@ import pytest
 
 from swe_srl.agent import loop
 from swe_srl.agent.loop import AgentConfig, run_agent
-from swe_srl.agent.prompt import CachedCounter, render_prompt
+from swe_srl.agent.prompt import render_prompt
+from swe_srl.prompt import CachedCounter
 from swe_srl.stepwise import StepwiseConfig
 
 from tests.agent.fakes import TASK, FakeTools

@@ -13,7 +13,7 @@ from swe_srl.factory import rewrite
 from swe_srl.factory.rewrite import (EMPTY_REPLY, LEAKS_CHANGED_LINE, REQUEST_FAILED, REWRITTEN, leaked_line,
                                      rewrite_client, rewrite_statement)
 from swe_srl.factory.statement import changed_lines
-from swe_srl.factory.config import SynthConfig
+from swe_srl.config.synthesize import SynthConfig
 from tests.loopback import JsonServer
 
 TEMPLATE = """\

@@ -16,7 +16,7 @@ import pytest
 
 from swe_srl.errors import PackageError
 from swe_srl.factory.report import PackageReport
-from swe_srl.factory.config import SynthConfig
+from swe_srl.config.synthesize import SynthConfig
 from swe_srl.images import synthesized as image
 from swe_srl.recipes.synthesize import REPORT_FILE, TASKS_FILE, synthesize, synthesize_package
 from swe_srl.tasks.load import load_tasks

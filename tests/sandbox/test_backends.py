@@ -23,7 +23,7 @@ def test_each_name_picks_its_class_and_an_unknown_one_is_refused():
                                      ["tasks", "synthesize", "toolz==0.12.1", "--out", "o"]])
 def test_every_command_that_starts_sandboxes_takes_the_flag(command, capsys):
     parser = build_parser()
-    assert parser.parse_args(command).sandbox == "docker"
+    assert parser.parse_args([*command, "--sandbox", "local"]).sandbox == "local"
     assert parser.parse_args([*command, "--sandbox", "local"]).sandbox == "local"
     with pytest.raises(SystemExit):
         parser.parse_args([*command, "--sandbox", "podman"])
@@ -31,8 +31,9 @@ def test_every_command_that_starts_sandboxes_takes_the_flag(command, capsys):
 
 
 def test_synthesis_refuses_a_backend_it_cannot_validate_on(tmp_path):
-    from swe_srl.factory.config import SynthConfig
+    from swe_srl.config.sections import SandboxConfig
+    from swe_srl.config.synthesize import SynthConfig, SynthesizeConfig
 
-    assert SynthConfig(out=tmp_path).backend == "docker"
+    assert SynthesizeConfig(SynthConfig(out=tmp_path)).sandbox.backend == "docker"
     with pytest.raises(ConfigError, match="'local'.*only the docker backend runs"):
-        SynthConfig(out=tmp_path, backend="local")
+        SynthesizeConfig(SynthConfig(out=tmp_path), SandboxConfig(backend="local"))

@@ -1,23 +1,19 @@
-"""Run configuration: frozen dataclasses that YAML presets map onto one to one.
+"""The training config (`swe-srl train srl` and `train sft`): sections that YAML presets map onto one to one.
 
 A YAML file has one mapping per section (``model``, ``lora``, ``data``, ``rollout``, ``grpo``,
-``optim``, ``run``, ``sft``) whose keys are the dataclass fields. ``key=value`` overrides name a field as
-``section.field`` or, where the field name is unique across sections, as ``field`` alone; values
-are parsed as YAML (``lr=1e-5``, ``enabled=false``, ``target_modules=[q_proj,v_proj]``).
+``optim``, ``run``, ``sft``); loading, overrides and their errors are config/loading.py's.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-import yaml
+from swe_srl.config.loading import PRESETS_ROOT, load, to_dict
+from swe_srl.prompt_recipe import dataset_recipe
 
-from swe_srl.errors import ConfigError
-
-PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+PRESETS_DIR = PRESETS_ROOT / "train"
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ class DataConfig:
     prompt_column: str = "prompt"  # list of {role, content} chat messages
     target_column: str = "target"  # the expert action's canonical text
     shuffle: bool = True  # reshuffle every epoch with the run's seed
-    max_prompt_tokens: int = 0  # drop longer prompts (0: keep all)
+    max_prompt_tokens: int = 0  # drop longer prompts (0: `train` takes the dataset's prompt recipe budget, else keep all)
 
 
 @dataclass(frozen=True)
@@ -129,118 +125,17 @@ class TrainConfig:
     sft: SftConfig = field(default_factory=SftConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return {s.name: dataclasses.asdict(getattr(self, s.name)) for s in dataclasses.fields(self)}
-
-
-_SECTION_TYPES = {
-    "model": ModelConfig, "lora": LoraConfig, "data": DataConfig, "rollout": RolloutConfig,
-    "grpo": GrpoConfig, "optim": OptimConfig, "run": RunConfig,
-    "sft": SftConfig,
-}
-
-
-def _coerce(value: Any, current: Any, where: str) -> Any:
-    """Check ``value`` against the type of the default it replaces."""
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if isinstance(current, int) and not isinstance(current, bool):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-        return value
-    if isinstance(current, float):
-        if isinstance(value, str):
-            try:
-                value = float(value)  # YAML 1.1 reads "3e-3" (no dot) as text
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if isinstance(current, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        return tuple(str(v) for v in value)
-    if isinstance(current, str):
-        if value is None:
-            return ""
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise ConfigError(f"{where}: expected text, got {value!r}")
-        return str(value)
-    return value
-
-
-def from_dict(data: Mapping[str, Any], source: str = "<config>") -> TrainConfig:
-    """Build a TrainConfig; unknown sections or keys are errors that name them."""
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: the top level must be a mapping of sections")
-    sections = {}
-    for name, values in data.items():
-        if name not in _SECTION_TYPES:
-            raise ConfigError(f"{source}: unknown section '{name}' (known: {', '.join(_SECTION_TYPES)})")
-        cls = _SECTION_TYPES[name]
-        defaults = cls()
-        values = values or {}
-        if not isinstance(values, Mapping):
-            raise ConfigError(f"{source}: section '{name}' must be a mapping")
-        known = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {}
-        for key, value in values.items():
-            if key not in known:
-                raise ConfigError(f"{source}: unknown key '{name}.{key}' (known: {', '.join(sorted(known))})")
-            kwargs[key] = _coerce(value, getattr(defaults, key), f"{source}: {name}.{key}")
-        sections[name] = cls(**kwargs)
-    return TrainConfig(**sections)
-
-
-def apply_overrides(config: TrainConfig, overrides: Iterable[str]) -> TrainConfig:
-    """Apply ``section.field=value`` or ``field=value`` strings, in order."""
-    data = config.to_dict()
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise ConfigError(f"override '{item}' is not of the form key=value")
-        key = key.strip().lstrip("-")
-        if "." in key:
-            section, name = key.split(".", 1)
-            if section not in data or name not in data[section]:
-                raise ConfigError(f"override '{item}': no field '{key}'")
-        else:
-            owners = [s for s, values in data.items() if key in values]
-            if not owners:
-                raise ConfigError(f"override '{item}': no field named '{key}'")
-            if len(owners) > 1:
-                raise ConfigError(f"override '{item}': '{key}' is ambiguous; write one of {', '.join(o + '.' + key for o in owners)}")
-            section, name = owners[0], key
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"override '{item}': value is not valid YAML ({exc})") from None
-        data[section][name] = value
-    return from_dict(data, source="overrides")
-
-
-def resolve_preset(path_or_name: str | Path) -> Path:
-    """A YAML file path, or the name of a bundled preset (e.g. ``tiny-cpu``)."""
-    path = Path(path_or_name)
-    if path.is_file():
-        return path
-    preset = PRESETS_DIR / f"{path_or_name}.yaml"
-    if preset.is_file():
-        return preset
-    known = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.yaml")))
-    raise ConfigError(f"config '{path_or_name}' is neither a file nor a preset (presets: {known})")
+        return to_dict(self)
 
 
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> TrainConfig:
     """Load a YAML config or preset name (None: all defaults) and apply ``key=value`` overrides."""
-    config = TrainConfig()
-    if path is not None:
-        file = resolve_preset(path)
-        try:
-            data = yaml.safe_load(file.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{file}: not valid YAML ({exc})") from None
-        config = from_dict(data, source=str(file))
-    return apply_overrides(config, overrides)
+    return load(TrainConfig, path, PRESETS_DIR, overrides=overrides)
+
+
+def with_dataset_budget(config: TrainConfig) -> TrainConfig:
+    """``data.max_prompt_tokens`` from the dataset's prompt recipe where the config leaves it 0."""
+    recipe = dataset_recipe(config.data.path) if config.data.path else None
+    if config.data.max_prompt_tokens or recipe is None or recipe.max_prompt_tokens is None:
+        return config
+    return replace(config, data=replace(config.data, max_prompt_tokens=recipe.max_prompt_tokens))

@@ -1,0 +1,65 @@
+"""Config sections several commands share: the acting model, the agent's limits, its prompt, the sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from swe_srl.errors import ConfigError
+from swe_srl.prompt_recipe import RECIPE_FILE, read_recipe, settle
+from swe_srl.stepwise import StepwiseConfig
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """The model that acts: a served model behind an OpenAI-compatible endpoint, or a local model folder."""
+
+    model: str = ""  # served model name (with base_url) or a local model folder
+    base_url: str = ""  # OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; empty: model is a local folder
+    temperature: float = 0.0  # 0: greedy (the paper evaluates greedily)
+    max_new_tokens: int = 1024  # tokens per reply
+    timeout: float = 300.0  # seconds per model request
+    max_retries: int = 5  # retries of a failed request to a served model
+    native_tools: Literal["auto", "on", "off"] = "auto"  # native tool calling (served models)
+    price_prompt: float = 0.0  # cost per million prompt tokens
+    price_completion: float = 0.0  # cost per million completion tokens
+
+
+@dataclass(frozen=True)
+class AgentLimits:
+    """When an agent run stops, short of submitting."""
+
+    max_steps: int = 50  # model calls (malformed replies included)
+    max_tokens: int | None = None  # prompt + completion tokens over the run; None: no limit
+    max_cost: float | None = None  # summed reply cost; None: no limit
+    max_malformed_in_a_row: int = 3  # consecutive unparsable replies before giving up
+
+    def __post_init__(self) -> None:
+        if self.max_steps < 1:
+            raise ConfigError(f"max_steps must be at least 1, got {self.max_steps}")
+        if self.max_malformed_in_a_row < 1:
+            raise ConfigError(f"max_malformed_in_a_row must be at least 1, got {self.max_malformed_in_a_row}")
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """The prompt asked for; None: the model's prompt recipe, or without one the data-build default."""
+
+    context_steps: int | Literal["all"] | None = None  # earlier (action, observation) pairs shown; 2 = the paper
+    max_prompt_tokens: int | None = None  # prompt budget; over it the oldest observations are elided
+    max_observation_chars: int | None = None  # longer observations keep head and tail around a marker
+
+    def for_model(self, model: str) -> StepwiseConfig:
+        """The prompt for ``model``: its recipe file where it is a folder holding one, with these settings."""
+        folder = Path(model) if model else None
+        recipe = read_recipe(folder) if folder is not None and folder.is_dir() else None
+        asked = {name: value for name, value in asdict(self).items() if value is not None}
+        return settle(asked, recipe, str(Path(model) / RECIPE_FILE))
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Where each task's sandbox runs."""
+
+    backend: Literal["docker", "local"] = "docker"  # docker: the task's image; local: bubblewrap on this machine

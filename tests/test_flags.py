@@ -1,0 +1,42 @@
+"""Command-line flags: defaults read from the config dataclasses, and options checked before any work."""
+
+from __future__ import annotations
+
+import pytest
+
+from swe_srl.cli import build_parser, main
+from swe_srl.config.evaluate import EvalConfig
+from swe_srl.flags import EVAL_FLAGS, config_from_args
+
+
+def test_flags_the_user_did_not_pass_leave_the_config_alone(tmp_path):
+    args = build_parser().parse_args(["eval", "--config", "swe-bench-verified", "--model", "m", "--out", str(tmp_path),
+                                      "--max-steps", "9", "--set", "client.timeout=30"])
+    assert not hasattr(args, "temperature") and args.max_steps == "9"
+    config = config_from_args(args, EvalConfig, "eval", EVAL_FLAGS)
+    assert config.eval.dataset == "swe-bench-verified" and config.eval.workers == 8  # from the preset
+    assert config.agent.max_steps == 9 and config.client.timeout == 30.0  # the flag, then --set
+    assert config.prompt.context_steps is None  # unset: a trained model's recipe decides
+
+
+def test_help_shows_the_dataclass_defaults(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tasks", "synthesize", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "kept tasks per package (default: 20)" in text and "(required)" in text
+    assert "{docker,local}" in text and "presets: quick, verified" not in text and "a preset (quick, verified)" in text
+
+
+def test_unknown_mutation_kinds_fail_at_once_naming_the_known_ones(tmp_path, capsys):
+    assert main(["tasks", "synthesize", "toolz==0.12.1", "--out", str(tmp_path / "s"), "--kinds", "swap_call_args",
+                 "nope"]) == 2
+    said = " ".join(capsys.readouterr().out.split())
+    assert "unknown mutation kinds: ['nope']; known: ['change_default'" in said
+    assert not (tmp_path / "s").exists()
+
+
+def test_bad_values_name_the_flag(tmp_path, capsys):
+    assert main(["eval", "--model", "m", "--out", str(tmp_path), "--max-steps", "many"]) == 2
+    assert "--max-steps: expected a whole number, got 'many'" in " ".join(capsys.readouterr().out.split())
+    assert main(["data", "build", str(tmp_path), "--tokenizer", "t"]) == 2
+    assert "build.out has no default: pass --out" in " ".join(capsys.readouterr().out.split())
