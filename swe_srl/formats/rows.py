@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from swe_srl.formats.base import ImportResult, Where, file_task_id, finish_record, guarded, iter_rows
-from swe_srl.formats.chat import TextParser, read_messages
+from swe_srl.formats.chat import read_messages
+from swe_srl.formats.text_actions import TextParser
 
 _SAMPLE_SUFFIX = re.compile(r"^(.+-\d+)_(\d+)$")
 

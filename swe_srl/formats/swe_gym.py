@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from swe_srl.formats.base import ImportResult
-from swe_srl.formats.chat import any_text_actions
+from swe_srl.formats.text_actions import any_text_actions
 from swe_srl.formats.rows import call_names, first_row, read_chat_rows
 
 _OPENHANDS_TOOLS = {"execute_bash", "str_replace_editor"}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from swe_srl.formats.base import ImportResult, content_text
-from swe_srl.formats.chat import function_blocks
+from swe_srl.formats.text_actions import function_blocks
 from swe_srl.formats.rows import first_row, has_native_calls, read_chat_rows
 
 

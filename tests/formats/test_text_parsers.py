@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from swe_srl.actions import Action
-from swe_srl.formats.chat import any_text_actions, codeact_blocks
+from swe_srl.formats.text_actions import any_text_actions, codeact_blocks
 from swe_srl.formats.mini_swe_agent import fenced_block
 from swe_srl.formats.openhands import _file_editor_literal
 from swe_srl.formats.toolcalls import Unsupported
