@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from swe_srl.formats.base import ImportResult, Where, file_task_id, finish_record, guarded, iter_rows
+from swe_srl.formats.base import (
+    OPENHANDS_RESULT, ImportResult, Where, content_text, file_task_id, finish_record, guarded, iter_rows,
+)
 from swe_srl.formats.chat import read_messages
 from swe_srl.formats.text_actions import TextParser
 
@@ -27,6 +29,14 @@ def first_row(sample: Any) -> dict[str, Any] | None:
 
 def has_native_calls(row: dict[str, Any]) -> bool:
     return any(isinstance(m, dict) and m.get("tool_calls") for m in row.get("messages", []))
+
+
+def openhands_text_form(row: dict[str, Any]) -> bool:
+    """Whether tool results are user messages in OpenHands' text form (``EXECUTION RESULT of [...]``)."""
+    return any(
+        isinstance(m, dict) and m.get("role") == "user" and OPENHANDS_RESULT.match(content_text(m.get("content")))
+        for m in row.get("messages", [])
+    )
 
 
 def call_names(row: dict[str, Any]) -> set[str]:

@@ -3,6 +3,12 @@
 Each parser returns (thought, converted calls) and raises ToolCallError for a call that cannot
 be read: ``<function=NAME>`` blocks (SWE-smith, OpenHands without native calls) and the older
 OpenHands CodeAct tags (``<execute_bash>``, ``<finish>``).
+
+The two runtimes that wrote ``<function=NAME>`` text disagree on one point. SWE-agent (SWE-smith's
+data) needs the closing ``</function>`` and answers a block without it with a format error.
+OpenHands samples its model with ``</function`` as a stop word, so the closing tag is routinely
+absent, and its parser (``_fix_stopword`` in ``openhands/llm/fn_call_converter.py``) closes the
+block at the end of the message when the message holds exactly one ``<function=``.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ TextParser = Callable[[str], tuple[str, list[Converted]]]
 
 
 def function_blocks(text: str) -> tuple[str, list[Converted]]:
-    """``<function=NAME>`` blocks (SWE-smith, OpenHands without native calls); thought is the rest."""
+    """``<function=NAME>`` blocks, each closed by ``</function>`` (SWE-agent's rule); thought is the rest."""
     if "<function=" not in text:
         return text.strip(), []
     try:
@@ -31,6 +37,7 @@ def function_blocks(text: str) -> tuple[str, list[Converted]]:
     return thought, converted
 
 
+_FUNCTION_END = "</function>"
 _CODEACT_START = re.compile(r"<(execute_bash|execute_ipython|execute_browse)>")
 _FINISH_START = re.compile(r"<finish(>|\s*/>)")
 
@@ -53,9 +60,20 @@ def codeact_blocks(text: str) -> tuple[str, list[Converted]]:
     return text[:first].strip(), converted
 
 
+def close_stopped_call(text: str) -> str:
+    """``text`` with its one ``<function=`` block closed at the end, as OpenHands' parser does."""
+    opening = text.find("<function=")
+    if opening < 0 or text.find("<function=", opening + 1) >= 0 or _FUNCTION_END in text[opening:]:
+        return text
+    for cut in range(len(_FUNCTION_END) - 1, 1, -1):  # the stop word "</function", or part of it, was kept
+        if text.endswith(_FUNCTION_END[:cut]):
+            return text + _FUNCTION_END[cut:]
+    return text + "\n" + _FUNCTION_END
+
+
 def any_text_actions(text: str) -> tuple[str, list[Converted]]:
-    """Function blocks if there are any, else CodeAct tags."""
-    thought, converted = function_blocks(text)
+    """OpenHands' text forms: function blocks (a stopped final block closed), else CodeAct tags."""
+    thought, converted = function_blocks(close_stopped_call(text))
     if converted:
         return thought, converted
     return codeact_blocks(text)

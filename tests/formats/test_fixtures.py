@@ -186,3 +186,17 @@ def test_invalid_tool_calls_name_their_field(name: str, arguments: object, field
     with pytest.raises(ToolCallError) as caught:
         convert_call(name, arguments)
     assert caught.value.field == field
+
+
+def test_openhands_text_rows_close_a_stopped_final_block() -> None:
+    # OpenHands samples with "</function" as a stop word; its parser closes a lone final block.
+    [result] = read("openhands_text_rows.jsonl", "swe-gym")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [
+        Action.bash("ls /workspace"),
+        Action.editor("str_replace", "/workspace/calc.py", old_str="a - b", new_str="a + b"),
+        Action.submit(),
+    ]
+    assert steps[0].observation == "calc.py\n[Command finished with exit code 0]"  # label dropped
+    assert [s.thought for s in steps] == ["List the files.", "Fix the sign.", "Done."]
+    assert reasons(result) == Counter({"system prompt": 1, "task prompt": 1})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from swe_srl.actions import Action
-from swe_srl.formats.text_actions import any_text_actions, codeact_blocks
+from swe_srl.formats.text_actions import any_text_actions, close_stopped_call, codeact_blocks, function_blocks
 from swe_srl.formats.mini_swe_agent import fenced_block
 from swe_srl.formats.openhands import _file_editor_literal
-from swe_srl.formats.toolcalls import Unsupported
+from swe_srl.formats.toolcalls import ToolCallError, Unsupported
 from tests.linear_time import assert_linear
 
 
@@ -61,3 +61,24 @@ def repeated(unit: str):
 )
 def test_text_parsers_take_linear_time(parse, make) -> None:
     assert_linear(parse, make)
+
+
+@pytest.mark.parametrize(
+    ("text", "closed"),
+    [
+        ("a\n<function=bash>\n<parameter=command>ls</parameter>\n", "a\n<function=bash>\n<parameter=command>ls</parameter>\n\n</function>"),
+        ("<function=bash>\n<parameter=command>ls</parameter>\n</", "<function=bash>\n<parameter=command>ls</parameter>\n</function>"),
+        ("<function=bash>\n<parameter=command>ls</parameter>\n</functio", "<function=bash>\n<parameter=command>ls</parameter>\n</function>"),
+        ("<function=submit>\n</function>", "<function=submit>\n</function>"),  # closed: unchanged
+        ("<function=bash></function>\n<function=bash>", "<function=bash></function>\n<function=bash>"),  # two blocks: OpenHands leaves it
+        ("no call", "no call"),
+    ],
+)
+def test_a_stopped_call_is_closed_only_where_openhands_closes_it(text: str, closed: str) -> None:
+    assert close_stopped_call(text) == closed
+
+
+def test_swe_agents_rule_keeps_needing_the_closing_tag() -> None:
+    with pytest.raises(ToolCallError, match="not closed"):
+        function_blocks("<function=bash>\n<parameter=command>ls</parameter>\n")
+    assert any_text_actions("<function=bash>\n<parameter=command>ls</parameter>\n") == ("", [Action.bash("ls")])
