@@ -8,7 +8,10 @@ non-native tool calling use::
     </function>
 
 It is what the student writes after ``</think>``, what the reward compares, and what the agent
-runtime parses. Parameters are rendered in a fixed order per tool, so argument order never
+runtime parses. A bash call whose ``command`` is empty reads more output of a running process, and
+one with ``is_input`` ``true`` sends its command as text to that process (OpenHands' two uses);
+``is_input`` is written only when true and never with an empty command, so every plain command
+keeps its one text. Parameters are rendered in a fixed order per tool, so argument order never
 costs reward; values are kept byte for byte (indentation in an edit matters), except a bash
 command, whose surrounding whitespace is dropped.
 
@@ -35,7 +38,7 @@ EDITOR_COMMANDS = ("view", "create", "str_replace", "insert", "undo_edit")
 
 # Canonical parameter order per tool; also the set of parameters each tool accepts.
 PARAMETERS: dict[str, tuple[str, ...]] = {
-    BASH: ("command",),
+    BASH: ("command", "is_input"),
     EDITOR: ("command", "path", "file_text", "old_str", "new_str", "insert_line", "view_range"),
     SUBMIT: (),
 }
@@ -83,8 +86,8 @@ class Action:
         if missing:
             raise ActionParseError(f"tool '{name}' needs parameter {', '.join(missing)}")
         values = {k: _canonical_value(name, k, v) for k, v in given.items()}
-        if name == BASH and not values["command"]:
-            raise ActionParseError("bash command is empty")
+        if name == BASH and (values.get("is_input") != "true" or not values["command"]):
+            values.pop("is_input", None)  # written only when true, and a read of more output takes none
         if name == EDITOR and values["command"] not in EDITOR_COMMANDS:
             raise ActionParseError(
                 f"str_replace_editor command {quoted(values['command'])} is not one of {', '.join(EDITOR_COMMANDS)}"
@@ -117,6 +120,8 @@ class Action:
 
 
 def _canonical_value(tool: str, name: str, value: object) -> str:
+    if name == "is_input":
+        return _canonical_flag(value)
     if name == "view_range":
         return _canonical_range(value)
     if name == "insert_line":
@@ -134,6 +139,15 @@ def _canonical_value(tool: str, name: str, value: object) -> str:
     if name in ("command", "path"):
         return text.strip()
     return text
+
+
+def _canonical_flag(value: object) -> str:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text in (True, "true"):
+        return "true"
+    if text in (False, "false"):
+        return "false"
+    raise ActionParseError(f"is_input must be true or false, got {quoted(value)}")
 
 
 def _canonical_line(value: object) -> str:

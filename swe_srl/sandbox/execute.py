@@ -1,7 +1,9 @@
 """Run an agent's Action in a sandbox and give back the observation text the agent reads.
 
 bash output carries notes on a non-zero exit code, a timeout and a cut, so the agent sees what
-happened; editor mistakes come back as text and the episode goes on. A SandboxError from bash
+happened; editor mistakes come back as text and the episode goes on. A bash read of more output
+(empty command) or input for a running process (``is_input``) finds no running command, since
+none outlives its call here, and says so as OpenHands does. A SandboxError from bash
 or submit is not turned into text: a broken sandbox is the runner's problem, not the agent's.
 """
 
@@ -15,6 +17,10 @@ from swe_srl.sandbox.base import Observation, Sandbox
 from swe_srl.sandbox.editor import Editor
 
 NO_OUTPUT = "Your command ran successfully and did not produce any output."
+# A command here never outlives its call (a timeout kills it with every process it started), so a
+# read of more output or text for a running process finds none; these are OpenHands' words for it.
+NO_RUNNING_OUTPUT = "ERROR: No previous running command to retrieve logs from."
+NO_RUNNING_INPUT = "ERROR: No previous running command to interact with."
 
 
 def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None) -> str:
@@ -53,6 +59,10 @@ class ToolRunner:
     def execute(self, action: Action) -> str:
         """The observation string for ``action``."""
         if action.tool == BASH:
+            if not action.get("command"):
+                return NO_RUNNING_OUTPUT
+            if action.get("is_input") == "true":
+                return NO_RUNNING_INPUT
             limits = getattr(self.sandbox, "limits", None)
             observation = self.sandbox.run(action.get("command") or "")
             return bash_observation(

@@ -53,6 +53,20 @@ def test_openhands_replay_translated_code_and_parallel_calls() -> None:
     assert result.trajectory.task_id == "openhands_replay"
 
 
+def test_openhands_reads_of_more_output_and_input_to_a_running_process_are_actions() -> None:
+    [result] = read("openhands_running_process.json", "openhands")
+    steps = result.trajectory.steps
+    assert [s.action.render() for s in steps] == [
+        Action.bash("python server.py").render(),
+        "<function=bash>\n<parameter=command></parameter>\n</function>",
+        "<function=bash>\n<parameter=command>C-c</parameter>\n<parameter=is_input>true</parameter>\n</function>",
+        "<function=bash>\n<parameter=command></parameter>\n</function>",  # empty input: a read too
+        Action.submit().render(),
+    ]
+    assert [s.observation for s in steps[1:3]] == ["GET / 200", "^C"]
+    assert reasons(result) == Counter({"task prompt": 1})
+
+
 def test_swe_gym_rows_parallel_calls_think_nudge_and_bad_rows() -> None:
     good, bad_args, broken, missing, empty = read("swe_gym_rows.jsonl", "swe-gym")
     t = good.trajectory
@@ -165,6 +179,8 @@ def test_forcing_a_format_on_the_wrong_file_fails_per_record() -> None:
         ("str_replace_editor", {"command": "str_replace", "path": "/a", "old_str": "x", "new_str": "None"},
          Action.editor("str_replace", "/a", old_str="x", new_str="None")),
         ("think", '{"thought": "hm"}', Thought("hm")),
+        ("execute_bash", '{"command": ""}', Action.bash("")),  # read more output of the running process
+        ("execute_bash", '{"command": "y", "is_input": "true"}', Action.make("bash", {"command": "y", "is_input": True})),
     ],
 )
 def test_tool_call_conversion(name: str, arguments: object, expected: object) -> None:
@@ -174,8 +190,7 @@ def test_tool_call_conversion(name: str, arguments: object, expected: object) ->
 @pytest.mark.parametrize(
     ("name", "arguments", "field"),
     [
-        ("execute_bash", '{"command": ""}', "arguments.command"),
-        ("execute_bash", '{"command": "y", "is_input": "true"}', "arguments.is_input"),
+        ("execute_bash", '{"is_input": "true"}', "arguments.command"),
         ("browser", "{}", "name"),
         ("str_replace_editor", '{"command": "delete", "path": "/a"}', "arguments.command"),
         ("str_replace_editor", '{"command": "view", "path": "/a", "colour": 1}', "arguments.colour"),

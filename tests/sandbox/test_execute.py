@@ -6,7 +6,7 @@ import pytest
 
 from swe_srl.actions import Action, parse_action
 from swe_srl.sandbox.base import Observation, SandboxLimits
-from swe_srl.sandbox.execute import NO_OUTPUT, ToolRunner, bash_observation, execute
+from swe_srl.sandbox.execute import NO_OUTPUT, NO_RUNNING_INPUT, NO_RUNNING_OUTPUT, ToolRunner, bash_observation, execute
 from swe_srl.sandbox.local import LocalSandbox
 from tests.sandbox.local_helpers import make_repo, make_task, require_bwrap
 
@@ -30,6 +30,19 @@ def test_bash_observation_does_not_repeat_the_sessions_notes():
     assert bash_observation(Observation(text, None, timed_out=True), timeout=5) == text
     text = "a\n[... 900 bytes of output omitted (limit 100) ...]\nb"
     assert bash_observation(Observation(text, 0, truncated=True)) == text
+
+
+class NothingRuns:
+    """A sandbox that fails the test if a command reaches it."""
+
+    def run(self, command: str, timeout: float | None = None) -> Observation:
+        raise AssertionError(f"ran {command!r}")
+
+
+def test_nothing_outlives_its_call_so_reads_and_input_find_no_process():
+    runner = ToolRunner(NothingRuns())  # type: ignore[arg-type]
+    assert runner(Action.bash("")) == NO_RUNNING_OUTPUT
+    assert runner(Action.make("bash", {"command": "C-c", "is_input": True})) == NO_RUNNING_INPUT
 
 
 # ---- through the local sandbox ---------------------------------------------------------------
