@@ -25,11 +25,13 @@ paths = st.from_regex(r"/[a-z0-9_./ -]{0,30}", fullmatch=True)
 
 @st.composite
 def actions(draw: st.DrawFn) -> Action:
-    kind = draw(st.sampled_from(["bash", "view", "create", "str_replace", "insert", "undo_edit", "submit"]))
+    kind = draw(st.sampled_from(["bash", "python", "view", "create", "str_replace", "insert", "undo_edit", "submit"]))
     if kind == "bash":
         return Action.make("bash", {"command": draw(text_values), "is_input": draw(st.booleans())})
     if kind == "submit":
         return Action.submit()
+    if kind == "python":
+        return Action.python(draw(non_blank))
     path = draw(paths)
     if kind == "view":
         view_range = draw(st.none() | st.tuples(st.integers(-1, 10**6), st.integers(-1, 10**6)).map(list))

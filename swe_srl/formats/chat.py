@@ -13,22 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from swe_srl.actions import Action
 from swe_srl.errors import ActionParseError
 from swe_srl.formats.base import Skip, Where, content_text, strip_observation_label
+from swe_srl.formats.drafts import Draft, join_thoughts
 from swe_srl.formats.text_actions import TextParser
 from swe_srl.formats.toolcalls import Converted, Thought, ToolCallError, Unsupported, convert_call
 from swe_srl.trajectory import Step
-
-
-@dataclass
-class _Draft:
-    """A step being read: its observation arrives with a later message."""
-
-    action: Action
-    thought: str  # the message's text and any think calls before it
-    metadata: dict[str, Any]  # message_index, tool_call_id, observation_index
-    observation: str = ""  # set when the answering message arrives
 
 
 @dataclass(frozen=True)
@@ -48,7 +38,7 @@ def read_messages(messages: Any, where: Where, *, text_parser: TextParser | None
     reader = _Reader(where, text_parser, field_name)
     for index, message in enumerate(messages):
         reader.message(index, message)
-    steps = [Step(d.action, d.observation, d.thought, d.metadata) for d in reader.drafts]
+    steps = [d.step() for d in reader.drafts]
     return ChatRead(steps, reader.skipped, reader.task_prompt or "", len(messages))
 
 
@@ -57,7 +47,7 @@ class _Reader:
 
     def __init__(self, where: Where, text_parser: TextParser | None, field_name: str) -> None:
         self.where, self.text_parser, self.field_name = where, text_parser, field_name
-        self.drafts: list[_Draft] = []
+        self.drafts: list[Draft] = []
         self.skipped: list[Skip] = []
         self.pending: dict[str, int | str] = {}  # native call id -> its draft index, or the kind of non-step
         self.awaiting: int | None = None  # draft index whose observation is the next user message
@@ -176,19 +166,15 @@ class _Reader:
     def add(self, index: int, converted: Converted, thought: str) -> int | None:
         """A draft for an action (its index); a think call's text is carried, an unsupported tool skipped."""
         if isinstance(converted, Thought):
-            self.carried = _join(self.carried, thought, converted.text)
+            self.carried = join_thoughts(self.carried, thought, converted.text)
             self.skip("think call", index)
             return None
         if isinstance(converted, Unsupported):
             self.skip(f"unsupported tool {converted.tool}", index)
             return None
-        self.drafts.append(_Draft(converted, _join(self.carried, thought), {"message_index": index}))
+        self.drafts.append(Draft(converted, join_thoughts(self.carried, thought), {"message_index": index}))
         self.carried = ""
         return len(self.drafts) - 1
-
-
-def _join(*parts: str) -> str:
-    return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
 
 def _native_calls(message: dict[str, Any]) -> list[tuple[str | None, Any, Any]]:

@@ -64,7 +64,7 @@ def task_id_of(row: dict[str, Any], where: Where) -> tuple[str, str]:
 
 
 def patch_of(row: dict[str, Any]) -> str:
-    for key in ("patch", "model_patch", "submission"):
+    for key in ("patch", "model_patch", "submission", "git_patch"):
         if isinstance(row.get(key), str):
             return row[key]
     test_result = row.get("test_result")

@@ -43,13 +43,15 @@ _FINISH_START = re.compile(r"<finish(>|\s*/>)")
 
 
 def codeact_blocks(text: str) -> tuple[str, list[Converted]]:
-    """The older OpenHands CodeAct text form: ``<execute_bash>`` ... and ``<finish></finish>``."""
+    """The older OpenHands CodeAct text form: ``<execute_bash>``, ``<execute_ipython>`` ... and ``<finish>``."""
     converted: list[Converted] = []
     first = len(text)
     for opening, body, _ in find_blocks(text, _CODEACT_START, lambda m: f"</{m.group(1)}>"):
         first = min(first, opening.start())
         if opening.group(1) == "execute_bash":
             converted.append(convert_call("execute_bash", {"command": body}))
+        elif opening.group(1) == "execute_ipython":
+            converted.append(convert_call("execute_ipython_cell", {"code": body}))
         else:
             converted.append(Unsupported(opening.group(1)))
     # <finish>...</finish>, or a self-closed <finish/> (its "closing tag" is the empty string).

@@ -3,7 +3,8 @@
 OpenHands, SWE-Gym and SWE-smith call the same three tools we run (``execute_bash``/``bash``,
 ``str_replace_editor``, ``finish``/``submit``) plus ``think``, whose text is a thought, not an
 action. A bash call with an empty command (read more output) or ``is_input: true`` (text for a
-running process) is an action of its own (see swe_srl.actions). Execution options that do not
+running process) is an action of its own (see swe_srl.actions); an IPython cell
+(``execute_ipython_cell``) is a ``python`` action. Execution options that do not
 change what runs (``timeout``, ``security_risk``) are dropped; parameters our editor does not
 have are an error.
 """
@@ -14,13 +15,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from swe_srl.actions import BASH, EDITOR, PARAMETERS, SUBMIT, TOOL_ALIASES, Action
+from swe_srl.actions import BASH, EDITOR, PARAMETERS, PYTHON, SUBMIT, TOOL_ALIASES, Action
 from swe_srl.errors import MAX_QUOTED_CHARS, ActionParseError, clip, quoted
 
 THINK_TOOLS = frozenset({"think"})
 
 # Keys agents add to a call that say how to run it, not what to run.
-_EXECUTION_OPTIONS = frozenset({"timeout", "security_risk", "blocking", "impl_source", "thought"})
+_EXECUTION_OPTIONS = frozenset({"timeout", "security_risk", "blocking", "impl_source", "thought", "kernel_init_code"})
 
 # Editor parameters each command reads; a null-like value elsewhere is the printer's filler.
 _RELEVANT = {
@@ -96,6 +97,9 @@ def convert_call(name: Any, arguments: Any, *, unsupported: frozenset[str] = fro
             return _bash(args)
         if tool == EDITOR:
             return _editor(args)
+        if tool == PYTHON:
+            _reject_unknown(args, {"code"})
+            return Action.make(PYTHON, {"code": args.get("code")})
         return Action.make(SUBMIT)
     except ToolCallError:
         raise

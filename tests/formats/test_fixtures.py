@@ -31,17 +31,34 @@ def test_openhands_pairs_codeact_era_events() -> None:
         Action.bash("ls /workspace"),
         Action.editor("view", "/workspace/calc.py", view_range=[10, 20]),  # start/end of an older read
         Action.editor("str_replace", "/workspace/calc.py", old_str="a - b", new_str="a + b"),  # "None" fillers dropped
+        Action.python("print(1)"),  # a plain IPython cell is kept as a python action
         Action.submit(),
     ]
     assert t.steps[2].thought == "The sign is wrong.\n\nFix it."  # the think call carried forward
+    assert t.steps[3].observation == "1"
     assert t.steps[0].observation == "calc.py\r\ntest_calc.py"
     assert (t.task_id, t.problem_statement, t.resolved, t.metadata["model"]) == ("calc__calc-1", "add() subtracts", True, "teacher-1")
     assert reasons(result) == Counter({
         "system prompt": 1, "task prompt": 1, "recall": 1, "recall result": 1, "think call": 1, "think result": 1,
-        "unsupported action run_ipython": 1, "unsupported action result": 1,
         "assistant message without action": 1, "nudge": 1, "invalid tool call": 1,
     })
     assert result.units == 18 and all(s.error is None for s in result.skipped)
+
+
+def test_openhands_resolver_flat_events_without_args_ids_or_causes() -> None:
+    [result] = read("openhands_resolver_flat.jsonl", "openhands")
+    t = result.trajectory
+    assert [s.action for s in t.steps] == [
+        Action.bash("ls /workspace"),
+        Action.python("import ast\nprint(ast.literal_eval('[1, 2]'))"),
+        Action.bash("echo '__version__ = \"1.0\"' > src/version.py"),
+        Action.submit(),
+    ]
+    assert [s.observation[:6] for s in t.steps[:2]] == ["setup.", "[1, 2]"]  # each answers the event before it
+    assert [s.thought for s in t.steps] == ["Look at the repository first.", "Check the parser.", "", "The version is added."]
+    assert (t.task_id, t.patch) == ("acme__widgets-7", "diff --git a/src/version.py b/src/version.py\n")
+    assert t.problem_statement.startswith("Please fix the following issue")
+    assert reasons(result) == Counter({"task prompt": 1, "assistant message without action": 1})
 
 
 def test_openhands_replay_translated_code_and_parallel_calls() -> None:
@@ -100,10 +117,10 @@ def test_openai_chat_bare_list_legacy_function_call_and_content_parts() -> None:
 def test_codeact_in_text_form() -> None:
     [result] = read("codeact_chat.jsonl", "openai-chat")
     steps = result.trajectory.steps
-    assert [s.action for s in steps] == [Action.bash("pytest -x"), Action.submit()]
+    assert [s.action for s in steps] == [Action.bash("pytest -x"), Action.python("\nprint(1)\n"), Action.submit()]
     assert steps[0].thought == "Let me run the tests." and steps[0].observation == "1 failed\r\n"
-    assert reasons(result)["unsupported tool execute_ipython"] == 1
-    assert reasons(result)["unsupported tool result"] == 1
+    assert steps[1].thought == "Try python." and steps[1].observation == "1"
+    assert reasons(result) == Counter({"system prompt": 1, "task prompt": 1})
 
 
 def test_swe_smith_rows_template_labels_and_unclosed_block() -> None:
