@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swe_srl.errors import ActionParseError
+from swe_srl.formats.agent_skills import map_cells
 from swe_srl.formats.base import Skip, Where, content_text, strip_observation_label
 from swe_srl.formats.drafts import Draft, join_thoughts
 from swe_srl.formats.text_actions import TextParser
@@ -38,6 +39,7 @@ def read_messages(messages: Any, where: Where, *, text_parser: TextParser | None
     reader = _Reader(where, text_parser, field_name)
     for index, message in enumerate(messages):
         reader.message(index, message)
+    map_cells(reader.drafts)
     steps = [d.step() for d in reader.drafts]
     return ChatRead(steps, reader.skipped, reader.task_prompt or "", len(messages))
 

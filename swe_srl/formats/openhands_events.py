@@ -17,6 +17,7 @@ import ast
 from typing import Any
 
 from swe_srl.actions import Action
+from swe_srl.formats.agent_skills import map_cells
 from swe_srl.formats.base import Skip, Where
 from swe_srl.formats.drafts import Draft, join_thoughts
 from swe_srl.formats.toolcalls import Converted, Thought, ToolCallError, Unsupported, convert_call
@@ -41,6 +42,7 @@ def read_events(events: list[Any], where: Where) -> tuple[list[Step], list[Skip]
             reader.action_event(index, event)
         else:
             reader.observation_event(index, event)
+    map_cells(reader.drafts)
     steps = [d.step() for d in reader.drafts]
     return steps, reader.skipped, reader.task_prompt or ""
 

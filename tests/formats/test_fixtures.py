@@ -10,6 +10,7 @@ import pytest
 from swe_srl.actions import Action
 from swe_srl.formats import ImportResult, detect_format, get_format
 from swe_srl.formats.toolcalls import Thought, ToolCallError, convert_call
+from swe_srl.sandbox import edit_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -59,6 +60,53 @@ def test_openhands_resolver_flat_events_without_args_ids_or_causes() -> None:
     assert (t.task_id, t.patch) == ("acme__widgets-7", "diff --git a/src/version.py b/src/version.py\n")
     assert t.problem_statement.startswith("Please fix the following issue")
     assert reasons(result) == Counter({"task prompt": 1, "assistant message without action": 1})
+
+
+def test_agent_skills_helpers_become_the_editor_or_shell_call_that_does_the_same() -> None:
+    [result] = read("openhands_agent_skills.jsonl", "openhands")
+    steps = result.trajectory.steps
+    calc, notes = "/workspace/calc.py", "/workspace/notes.txt"
+    assert [s.action for s in steps] == [
+        Action.editor("view", calc),  # the window was the whole file
+        Action.editor("view", calc, view_range=[4, 5]),
+        # The helper rewrites the whole line the match touches: its indentation goes too.
+        Action.editor("str_replace", calc, old_str="    return a - b", new_str="return a + b"),
+        Action.editor("str_replace", calc, old_str="return a + b", new_str="    return a + b"),
+        Action.editor("insert", calc, insert_line=0, new_str="import math"),
+        Action.editor("insert", calc, insert_line=6, new_str="print(add(1, 2))"),
+        Action.editor("create", notes, file_text="\n"),
+        Action.bash("printf '%s' 'check add\n' > /workspace/notes.txt"),  # a blank file is replaced
+        Action.bash("grep -rnF --exclude='.*' -- 'def add' /workspace"),  # ./ is the kernel's directory
+        Action.bash("grep -nF -- check /workspace/notes.txt"),  # the open file, as the output names it
+        Action.bash("find /workspace -name '*calc*' ! -xtype d"),
+        Action.python("edit_file_by_replace('/workspace/calc.py', to_replace='    return a + b', new_content='    return a +')"),
+        Action.editor("str_replace", calc, old_str="a * b", new_str="a + b"),  # no match: both change nothing
+        Action.python("print(2 + 2)"),
+        Action.submit(),
+    ]
+    assert steps[2].metadata["ipython_code"].startswith("edit_file_by_replace(") and "ipython_code" not in steps[11].metadata
+    assert steps[0].observation.endswith("[Jupyter current working directory: /workspace]")  # kept as printed
+    assert reasons(result) == Counter({"task prompt": 1})
+
+
+def test_the_mapped_edits_leave_the_file_the_helpers_left() -> None:
+    [result] = read("openhands_agent_skills.jsonl", "openhands")
+    text = '"""Tiny calculator."""\n\n\ndef add(a, b):\n    return a - b\n'
+    for step in result.trajectory.steps[2:6]:
+        action = step.action
+        if action.get("command") == "str_replace":
+            text = edit_text.str_replace(action.get("path"), text, action.get("old_str"), action.get("new_str")).text
+        else:
+            text = edit_text.insert(action.get("path"), text, action.get("insert_line"), action.get("new_str")).text
+    last_window = result.trajectory.steps[5].observation.split("\n")[2:9]  # what append_file printed
+    assert text.splitlines() == [line.split("|", 1)[1] for line in last_window]
+
+
+def test_ipython_cells_in_native_calls() -> None:
+    [result] = read("ipython_chat.json", "openai-chat")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [Action.editor("view", "/w/a.py"), Action.python("x = 1\nprint(x + 1)"), Action.submit()]
+    assert steps[1].observation.startswith("2\n")
 
 
 def test_openhands_replay_translated_code_and_parallel_calls() -> None:
