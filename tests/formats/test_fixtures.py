@@ -154,6 +154,17 @@ def test_swe_gym_rows_parallel_calls_think_nudge_and_bad_rows() -> None:
     assert "no actions" in empty.error.message and reasons(empty)["assistant message without action"] == 1
 
 
+def test_think_calls_join_the_thought_of_the_next_action() -> None:
+    text_form, native = read("think_calls.jsonl", "swe-gym")
+    [step] = text_form.trajectory.steps  # a stopped <function=think> block, then the action
+    assert step.action == Action.bash("cat calc.py") and step.thought == "Plan first.\n\nThe sign in add() is wrong."
+    steps = native.trajectory.steps
+    assert [s.thought for s in steps] == ["Look.\n\nStart with the source.", "Flip the sign.\n\nEdit."]
+    # The last think has no action after it: counted as a think call, the only place it can go.
+    assert reasons(native)["think call"] == 3 and reasons(text_form)["think call"] == 1
+    assert all(s.error is None for s in native.skipped + text_form.skipped)
+
+
 def test_openai_chat_bare_list_legacy_function_call_and_content_parts() -> None:
     [result] = read("openai_chat.json", "openai-chat")
     steps = result.trajectory.steps
