@@ -132,6 +132,25 @@ def test_openhands_reads_of_more_output_and_input_to_a_running_process_are_actio
     assert reasons(result) == Counter({"task prompt": 1})
 
 
+def test_published_openhands_trajectory_sets_nebius_and_nvidia_rows() -> None:
+    rebench, hero = read("openhands_trajectories.jsonl", "openhands-trajectories")
+    t = rebench.trajectory
+    assert (t.task_id, t.trajectory_id, t.resolved, t.patch) == ("acme__calc-12", "chatcmpl-0a1b2c", True, "diff --git a/calc.py b/calc.py\n")
+    assert (t.metadata["repo"], t.metadata["exit_status"]) == ("acme/calc", "submit")
+    assert [s.action.render() for s in t.steps] == [
+        Action.bash("cd /workspace/acme__calc__1.0 && python -m pytest -q").render(),
+        Action.editor("str_replace", "/workspace/acme__calc__1.0/calc.py", old_str="a - b", new_str="a + b").render(),
+        Action.bash("").render(),  # a read of more output
+        Action.submit().render(),
+    ]
+    assert t.steps[1].thought == "add() uses the wrong operator."
+    assert reasons(rebench) == Counter({"system prompt": 1, "task prompt": 1, "think call": 1, "think result": 1})
+    h = hero.trajectory
+    assert (h.task_id, h.trajectory_id, h.resolved, h.metadata["dataset"]) == ("acme__calc-13", "hero-000013", None, "SWE-Gym")
+    assert [s.observation[:5] for s in h.steps[:2]] == ["3:def", "     "]  # no call ids: answered in order
+    assert [s.action.tool for s in h.steps] == ["bash", "str_replace_editor", "submit"]
+
+
 def test_swe_gym_rows_parallel_calls_think_nudge_and_bad_rows() -> None:
     good, bad_args, broken, missing, empty = read("swe_gym_rows.jsonl", "swe-gym")
     t = good.trajectory
