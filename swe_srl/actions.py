@@ -8,7 +8,11 @@ non-native tool calling use::
     </function>
 
 It is what the student writes after ``</think>``, what the reward compares, and what the agent
-runtime parses. Parameters are rendered in a fixed order per tool, so argument order never
+runtime parses. A bash call whose ``command`` is empty reads more output of a running process, and
+one with ``is_input`` ``true`` sends its command as text to that process (OpenHands' two uses);
+``is_input`` is written only when true and never with an empty command, so every plain command
+keeps its one text. A ``python`` call runs its ``code`` (kept byte for byte) as a python3 script:
+an OpenHands IPython cell that no editor or shell call does exactly. Parameters are rendered in a fixed order per tool, so argument order never
 costs reward; values are kept byte for byte (indentation in an edit matters), except a bash
 command, whose surrounding whitespace is dropped.
 
@@ -33,19 +37,22 @@ ACTION_FORMAT = "function-call/1"
 
 BASH = "bash"
 EDITOR = "str_replace_editor"
+PYTHON = "python"
 SUBMIT = "submit"
 
 EDITOR_COMMANDS = ("view", "create", "str_replace", "insert", "undo_edit")
 
 # Canonical parameter order per tool; also the set of parameters each tool accepts.
 PARAMETERS: dict[str, tuple[str, ...]] = {
-    BASH: ("command",),
+    BASH: ("command", "is_input"),
     EDITOR: ("command", "path", "file_text", "old_str", "new_str", "insert_line", "view_range"),
+    PYTHON: ("code",),
     SUBMIT: (),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     BASH: ("command",),
     EDITOR: ("command", "path"),
+    PYTHON: ("code",),
     SUBMIT: (),
 }
 # Names other agents use for the same tools.
@@ -53,6 +60,8 @@ TOOL_ALIASES = {
     "execute_bash": BASH,
     "bash": BASH,
     "str_replace_editor": EDITOR,
+    "python": PYTHON,
+    "execute_ipython_cell": PYTHON,
     "submit": SUBMIT,
     "finish": SUBMIT,
 }
@@ -66,7 +75,7 @@ _NUMBER_CHARS = 64  # longer than any line number or "[start, end]": bounds what
 
 @dataclass(frozen=True)
 class Action:
-    """One command-level move: a bash command, one editor call, or submit."""
+    """One command-level move: a bash command, one editor call, a python cell, or submit."""
 
     tool: str
     args: tuple[tuple[str, str], ...] = ()
@@ -87,8 +96,10 @@ class Action:
         if missing:
             raise ActionParseError(f"tool '{name}' needs parameter {', '.join(missing)}")
         values = {k: _canonical_value(name, k, v) for k, v in given.items()}
-        if name == BASH and not values["command"]:
-            raise ActionParseError("bash command is empty")
+        if name == BASH and (values.get("is_input") != "true" or not values["command"]):
+            values.pop("is_input", None)  # written only when true, and a read of more output takes none
+        if name == PYTHON and not values["code"].strip():
+            raise ActionParseError("python code is empty")
         if name == EDITOR and values["command"] not in EDITOR_COMMANDS:
             raise ActionParseError(
                 f"str_replace_editor command {quoted(values['command'])} is not one of {', '.join(EDITOR_COMMANDS)}"
@@ -103,6 +114,10 @@ class Action:
     @classmethod
     def editor(cls, command: str, path: str, **kwargs: object) -> "Action":
         return cls.make(EDITOR, {"command": command, "path": path, **kwargs})
+
+    @classmethod
+    def python(cls, code: str) -> "Action":
+        return cls.make(PYTHON, {"code": code})
 
     @classmethod
     def submit(cls) -> "Action":
@@ -121,6 +136,8 @@ class Action:
 
 
 def _canonical_value(tool: str, name: str, value: object) -> str:
+    if name == "is_input":
+        return _canonical_flag(value)
     if name == "view_range":
         return _canonical_range(value)
     if name == "insert_line":
@@ -138,6 +155,15 @@ def _canonical_value(tool: str, name: str, value: object) -> str:
     if name in ("command", "path"):
         return text.strip()
     return text
+
+
+def _canonical_flag(value: object) -> str:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text in (True, "true"):
+        return "true"
+    if text in (False, "false"):
+        return "false"
+    raise ActionParseError(f"is_input must be true or false, got {quoted(value)}")
 
 
 def _canonical_line(value: object) -> str:

@@ -25,11 +25,13 @@ paths = st.from_regex(r"/[a-z0-9_./ -]{0,30}", fullmatch=True)
 
 @st.composite
 def actions(draw: st.DrawFn) -> Action:
-    kind = draw(st.sampled_from(["bash", "view", "create", "str_replace", "insert", "undo_edit", "submit"]))
+    kind = draw(st.sampled_from(["bash", "python", "view", "create", "str_replace", "insert", "undo_edit", "submit"]))
     if kind == "bash":
-        return Action.bash(draw(non_blank))
+        return Action.make("bash", {"command": draw(text_values), "is_input": draw(st.booleans())})
     if kind == "submit":
         return Action.submit()
+    if kind == "python":
+        return Action.python(draw(non_blank))
     path = draw(paths)
     if kind == "view":
         view_range = draw(st.none() | st.tuples(st.integers(-1, 10**6), st.integers(-1, 10**6)).map(list))
@@ -117,3 +119,14 @@ def repeated(unit: str, prefix: str = "", suffix: str = ""):
 @pytest.mark.parametrize("parse", [parse_action, parse_function_calls, find_actions])
 def test_parsing_takes_linear_time(parse, make) -> None:
     assert_linear(parse, make)
+
+
+def test_running_process_actions_have_one_text_each() -> None:
+    read_more = "<function=bash>\n<parameter=command></parameter>\n</function>"
+    assert Action.bash("  ").render() == read_more
+    assert Action.make("bash", {"command": "", "is_input": "true"}).render() == read_more  # empty input is a read
+    typed = Action.make("bash", {"command": " y ", "is_input": True})
+    assert typed.render() == "<function=bash>\n<parameter=command>y</parameter>\n<parameter=is_input>true</parameter>\n</function>"
+    assert Action.make("bash", {"command": "ls", "is_input": "False"}) == Action.bash("ls")  # plain commands unchanged
+    with pytest.raises(ActionParseError, match="is_input must be true or false"):
+        parse_action("<function=bash>\n<parameter=command>y</parameter>\n<parameter=is_input>yes</parameter>\n</function>")

@@ -120,7 +120,7 @@ def test_bad_lines_are_counted_by_default(tmp_path: Path, tokenizer) -> None:
 
 def test_strict_raises_with_file_and_line(tmp_path: Path, tokenizer) -> None:
     broken = trajectory("x", 3).to_json()
-    broken["steps"][1]["action"] = {"tool": "bash", "args": {"command": "   "}}
+    broken["steps"][1]["action"] = {"tool": "python", "args": {"code": "   "}}  # empty bash: a read now
     write_store(tmp_path / "s.jsonl", [trajectory("a", 4)], [json.dumps(broken)])
     with pytest.raises(DataError) as info:
         build_dataset(tmp_path / "s.jsonl", tmp_path / "out", tokenizer, strict=True)

@@ -105,7 +105,8 @@ def test_formatting_noise_costs_nothing():
         ("<think>a</think><think>b</think>" + Action.bash("ls").render(), "think"),
         ("<think>ok</think><function=rm_rf><parameter=x>1</parameter></function>", "unknown tool"),
         ("<think>ok</think><function=bash><parameter=cmd>ls</parameter></function>", "parameter"),
-        ("<think>ok</think><function=bash><parameter=command>  </parameter></function>", "empty"),
+        ("<think>ok</think><function=bash><parameter=command>y</parameter><parameter=is_input>yes</parameter></function>",
+         "is_input"),
         ("", "start"),
     ],
 )
@@ -114,6 +115,12 @@ def test_malformed_completions_score_minus_one(text, why):
     assert score.reward == FORMAT_PENALTY == -1.0
     assert not score.format_ok
     assert why in score.error
+
+
+def test_an_empty_command_is_a_read_of_more_output_not_a_format_error():
+    # OpenHands teachers read more output of a running process with an empty command (issue 15).
+    score = score_completion("<think>ok</think><function=bash><parameter=command>  </parameter></function>", Action.bash(""))
+    assert score.format_ok and score.reward == 1.0
 
 
 def test_parse_completion_keeps_thought_and_action():

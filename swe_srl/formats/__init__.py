@@ -1,8 +1,9 @@
 """Teacher trajectory formats: one module per format, detection, and importing.
 
-Formats: ``openhands`` (event streams), ``swe-gym`` (OpenHands chat rows), ``swe-agent``
-(``.traj``), ``mini-swe-agent``, ``swe-smith`` (fine-tuning rows), ``openai-chat`` and our own
-store ``swe-srl``. Every action becomes a swe_srl.actions.Action.
+Formats: ``openhands`` (event streams), ``openhands-trajectories`` (published OpenHands sets:
+SWE-rebench, SWE-Zero, SWE-Hero), ``swe-gym`` (OpenHands chat rows), ``swe-agent`` (``.traj``),
+``mini-swe-agent``, ``swe-smith`` (fine-tuning rows), ``openai-chat`` and our own store ``swe-srl``.
+Every action becomes a swe_srl.actions.Action.
 """
 
 from swe_srl.formats.base import ImportResult, Skip, TrajectoryFormat

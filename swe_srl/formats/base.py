@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, runtime_checkable
@@ -205,18 +206,22 @@ def content_text(content: Any) -> str:
 
 
 _OBSERVATION_LABELS = ("OBSERVATION:\n", "Observation:\n", "OBSERVATION:", "Observation:")
+# OpenHands without native tool calls answers each call with a user message that starts so.
+OPENHANDS_RESULT = re.compile(r"EXECUTION RESULT of \[[^\]\n]*\]:\n")
 
 
 def strip_observation_label(text: str) -> str:
     """Drop the ``OBSERVATION:`` line some agents put before every tool result.
 
     The label is framing, not output, and agents disagree on it (``OBSERVATION:``,
-    ``Observation:``, none); dropping it makes the same run read the same from every format.
+    ``Observation:``, OpenHands' ``EXECUTION RESULT of [tool]:``, none); dropping it makes the
+    same run read the same from every format.
     """
     for label in _OBSERVATION_LABELS:
         if text.startswith(label):
             return text[len(label) :]
-    return text
+    result = OPENHANDS_RESULT.match(text)
+    return text[result.end() :] if result else text
 
 
 def iter_rows(path: Path) -> Iterator[tuple[Where, Any]]:

@@ -1,168 +1,182 @@
 """Chat messages -> steps: the engine behind every message-list format.
 
 Actions come from an assistant message's native ``tool_calls`` (each answered by a ``tool``
-message with its ``tool_call_id``) or, without them, from its text through a format's text
-parser (``<function=...>`` blocks, CodeAct tags, fenced shell blocks); the user message after a
-text action is its observation. Several calls in one message become several steps, in order;
-the message's text is the thought of the first. Everything else is a Skip with its reason.
+message with its ``tool_call_id``, or by the next ``tool`` message when the id is missing) or,
+without them, from its text through a format's text parser (swe_srl.formats.text_actions); the
+user message after a text action is its observation. Several calls in one message become several
+steps, in order; the message's text is the thought of the first. A ``think`` call's text joins the
+thought of the next action. Everything else is a Skip with its reason.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any
 
-from swe_srl.actions import Action, find_blocks, parse_function_calls
 from swe_srl.errors import ActionParseError
+from swe_srl.formats.agent_skills import map_cells
 from swe_srl.formats.base import Skip, Where, content_text, strip_observation_label
+from swe_srl.formats.drafts import Draft, join_thoughts
+from swe_srl.formats.text_actions import TextParser
 from swe_srl.formats.toolcalls import Converted, Thought, ToolCallError, Unsupported, convert_call
 from swe_srl.trajectory import Step
 
-# (thought text, converted actions) from an assistant message's text; raises ToolCallError.
-TextParser = Callable[[str], tuple[str, list[Converted]]]
 
-
-@dataclass
-class _Draft:
-    action: Action
-    thought: str
-    metadata: dict[str, Any]
-    observation: str = ""
-
-
-@dataclass
+@dataclass(frozen=True)
 class ChatRead:
     """What a message list held: steps, skips, and the first user message (the task as seen)."""
 
-    steps: list[Step]
-    skipped: list[Skip]
-    task_prompt: str
-    units: int
-    extras: dict[str, Any] = field(default_factory=dict)
+    steps: list[Step]  # one per action, in order
+    skipped: list[Skip]  # every message that became no step, with its reason
+    task_prompt: str  # the first user message; "" when there is none
+    units: int  # messages in the list
 
 
 def read_messages(messages: Any, where: Where, *, text_parser: TextParser | None, field_name: str = "messages") -> ChatRead:
     """Turn a chat message list into steps; raises DataError only if ``messages`` is not a list."""
     if not isinstance(messages, list):
         raise where.error("expected a list of chat messages", field_name)
-    drafts: list[_Draft] = []
-    skipped: list[Skip] = []
-    pending: dict[str, tuple[str, int | None]] = {}  # call id -> (kind, draft index)
-    pending_order: list[str] = []
-    awaiting: int | None = None  # draft index whose observation is the next user message
-    task_prompt: str | None = None
-    last_acted: bool | None = None
-    carried = ""  # think-call text waiting for the next action
-    reply_to: str | None = None  # what the next user message answers when it is no observation
-
-    def skip(reason: str, index: int, error: Exception | None = None, sub: str = "") -> None:
-        data_error = where.error(str(error), f"{field_name}[{index}]{sub}") if error is not None else None
-        skipped.append(Skip(reason, index, data_error))
-
+    reader = _Reader(where, text_parser, field_name)
     for index, message in enumerate(messages):
+        reader.message(index, message)
+    map_cells(reader.drafts)
+    steps = [d.step() for d in reader.drafts]
+    return ChatRead(steps, reader.skipped, reader.task_prompt or "", len(messages))
+
+
+class _Reader:
+    """The state of one pass over a message list."""
+
+    def __init__(self, where: Where, text_parser: TextParser | None, field_name: str) -> None:
+        self.where, self.text_parser, self.field_name = where, text_parser, field_name
+        self.drafts: list[Draft] = []
+        self.skipped: list[Skip] = []
+        self.pending: dict[str, int | str] = {}  # native call id -> its draft index, or the kind of non-step
+        self.awaiting: int | None = None  # draft index whose observation is the next user message
+        self.task_prompt: str | None = None
+        self.last_acted: bool | None = None
+        self.carried = ""  # think-call text waiting for the next action
+        self.reply_to: str | None = None  # what the next user message answers when it is no observation
+
+    def skip(self, reason: str, index: int, error: Exception | None = None, sub: str = "") -> None:
+        data_error = self.where.error(str(error), f"{self.field_name}[{index}]{sub}") if error is not None else None
+        self.skipped.append(Skip(reason, index, data_error))
+
+    def message(self, index: int, message: Any) -> None:
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            skip("malformed message", index, ValueError("message has no role"), ".role")
-            continue
-        role = message["role"]
-        text = content_text(message.get("content"))
+            self.skip("malformed message", index, ValueError("message has no role"), ".role")
+            return
+        role, text = message["role"], content_text(message.get("content"))
         if role == "system":
-            skip("system prompt", index)
+            self.skip("system prompt", index)
         elif role in ("user", "human"):
-            if awaiting is not None:
-                drafts[awaiting].observation = strip_observation_label(text)
-                drafts[awaiting].metadata["observation_index"] = index
-                awaiting = None
-            elif task_prompt is None:
-                task_prompt = text
-                skip("task prompt", index)
-            elif reply_to is not None:
-                skip(f"{reply_to} result", index)
-                reply_to = None
-            else:
-                skip("nudge" if last_acted is False else "user message", index)
+            self.user(index, text)
         elif role in ("tool", "function"):
-            call_id = message.get("tool_call_id")
-            if not (isinstance(call_id, str) and call_id in pending):
-                call_id = pending_order[0] if pending_order else None
-            if call_id is None:
-                skip("tool result without a call", index)
-                continue
-            kind, draft = pending.pop(call_id)
-            pending_order.remove(call_id)
-            if draft is None:
-                skip(f"{kind} result", index)
-            else:
-                drafts[draft].observation = strip_observation_label(text)
-                drafts[draft].metadata["observation_index"] = index
+            self.tool_result(index, message.get("tool_call_id"), text)
         elif role == "assistant":
-            awaiting = reply_to = None
-            calls = _native_calls(message)
-            acted = False
-            if calls:
-                thought = text
-                for number, (call_id, name, arguments) in enumerate(calls):
-                    key = call_id or f"#{index}.{number}"
-                    try:
-                        converted = convert_call(name, arguments)
-                    except ToolCallError as err:
-                        skip("invalid tool call", index, err, f".tool_calls[{number}].function.{err.field}")
-                        _expect(pending, pending_order, key, "invalid tool call", None)
-                        continue
-                    if isinstance(converted, Thought):
-                        carried = _join(carried, thought, converted.text)
-                        thought = ""
-                        skip("think call", index)
-                        _expect(pending, pending_order, key, "think", None)
-                    elif isinstance(converted, Unsupported):
-                        skip(f"unsupported tool {converted.tool}", index)
-                        _expect(pending, pending_order, key, "unsupported tool", None)
-                    else:
-                        meta: dict[str, Any] = {"message_index": index}
-                        if call_id:
-                            meta["tool_call_id"] = call_id
-                        drafts.append(_Draft(converted, _join(carried, thought), meta))
-                        carried = thought = ""
-                        _expect(pending, pending_order, key, "action", len(drafts) - 1)
-                        acted = True
-            elif text_parser is not None:
-                try:
-                    thought, converted_list = text_parser(text)
-                except (ToolCallError, ActionParseError) as err:
-                    skip("invalid tool call", index, err, ".content")
-                    last_acted, reply_to = False, "invalid tool call"
-                    continue
-                for converted in converted_list:
-                    if isinstance(converted, Thought):
-                        carried = _join(carried, thought, converted.text)
-                        thought = ""
-                        skip("think call", index)
-                    elif isinstance(converted, Unsupported):
-                        skip(f"unsupported tool {converted.tool}", index)
-                        reply_to = "unsupported tool"
-                    else:
-                        drafts.append(_Draft(converted, _join(carried, thought), {"message_index": index}))
-                        carried = thought = ""
-                        acted = True
-                if acted:
-                    # Text agents answer with one user message: it observes the message's last action.
-                    awaiting = len(drafts) - 1
-            if not acted and not any(s.index == index for s in skipped):
-                skip("assistant message without action", index)
-            last_acted = acted
+            self.assistant(index, message, text)
         else:
-            skip(f"unknown role {role}", index, ValueError(f"unknown message role '{role}'"), ".role")
-    steps = [Step(d.action, d.observation, d.thought, d.metadata) for d in drafts]
-    return ChatRead(steps, skipped, task_prompt or "", len(messages))
+            self.skip(f"unknown role {role}", index, ValueError(f"unknown message role '{role}'"), ".role")
 
+    def user(self, index: int, text: str) -> None:
+        if self.awaiting is not None:
+            self.observe(self.awaiting, index, text)
+            self.awaiting = None
+        elif self.task_prompt is None:
+            self.task_prompt = text
+            self.skip("task prompt", index)
+        elif self.reply_to is not None:
+            self.skip(f"{self.reply_to} result", index)
+            self.reply_to = None
+        else:
+            self.skip("nudge" if self.last_acted is False else "user message", index)
 
-def _expect(pending: dict, order: list, key: str, kind: str, draft: int | None) -> None:
-    pending[key] = (kind, draft)
-    order.append(key)
+    def tool_result(self, index: int, call_id: Any, text: str) -> None:
+        if not (isinstance(call_id, str) and call_id in self.pending):
+            call_id = next(iter(self.pending), None)  # no or unknown id: the oldest call still open
+        if call_id is None:
+            self.skip("tool result without a call", index)
+            return
+        target = self.pending.pop(call_id)
+        if isinstance(target, str):
+            self.skip(f"{target} result", index)
+        else:
+            self.observe(target, index, text)
 
+    def observe(self, draft: int, index: int, text: str) -> None:
+        self.drafts[draft].observation = strip_observation_label(text)
+        self.drafts[draft].metadata["observation_index"] = index
 
-def _join(*parts: str) -> str:
-    return "\n\n".join(p.strip() for p in parts if p and p.strip())
+    def assistant(self, index: int, message: dict[str, Any], text: str) -> None:
+        self.awaiting = self.reply_to = None
+        calls = _native_calls(message)
+        if calls:
+            acted = self.native(index, calls, text)
+        elif self.text_parser is not None:
+            try:
+                thought, converted = self.text_parser(text)
+            except (ToolCallError, ActionParseError) as err:
+                self.skip("invalid tool call", index, err, ".content")
+                self.last_acted, self.reply_to = False, "invalid tool call"
+                return
+            acted = self.text_calls(index, thought, converted)
+        else:
+            acted = False
+        if not acted and not (self.skipped and self.skipped[-1].index == index):
+            self.skip("assistant message without action", index)
+        self.last_acted = acted
+
+    def native(self, index: int, calls: list[tuple[str | None, Any, Any]], thought: str) -> bool:
+        """Each native call as a step or a skip; True if any became a step."""
+        acted = False
+        for number, (call_id, name, arguments) in enumerate(calls):
+            key = call_id or f"#{index}.{number}"
+            try:
+                converted = convert_call(name, arguments)
+            except ToolCallError as err:
+                self.skip("invalid tool call", index, err, f".tool_calls[{number}].function.{err.field}")
+                self.pending[key] = "invalid tool call"
+                continue
+            draft = self.add(index, converted, thought)
+            if draft is None:
+                self.pending[key] = "think" if isinstance(converted, Thought) else "unsupported tool"
+            else:
+                if call_id:
+                    self.drafts[draft].metadata["tool_call_id"] = call_id
+                self.pending[key] = draft
+                acted = True
+            if not isinstance(converted, Unsupported):
+                thought = ""  # the message's text is the thought of its first action or think call
+        return acted
+
+    def text_calls(self, index: int, thought: str, converted: list[Converted]) -> bool:
+        """Calls read from the message's text; True if any became a step."""
+        steps = []
+        for call in converted:
+            draft = self.add(index, call, thought)
+            if isinstance(call, Unsupported):
+                self.reply_to = "unsupported tool"
+            else:
+                thought = ""  # the message's text is the thought of its first action or think call
+            if draft is not None:
+                steps.append(draft)
+        if steps:
+            # Text agents answer with one user message: it observes the message's last action.
+            self.awaiting = steps[-1]
+        return bool(steps)
+
+    def add(self, index: int, converted: Converted, thought: str) -> int | None:
+        """A draft for an action (its index); a think call's text is carried, an unsupported tool skipped."""
+        if isinstance(converted, Thought):
+            self.carried = join_thoughts(self.carried, thought, converted.text)
+            self.skip("think call", index)
+            return None
+        if isinstance(converted, Unsupported):
+            self.skip(f"unsupported tool {converted.tool}", index)
+            return None
+        self.drafts.append(Draft(converted, join_thoughts(self.carried, thought), {"message_index": index}))
+        self.carried = ""
+        return len(self.drafts) - 1
 
 
 def _native_calls(message: dict[str, Any]) -> list[tuple[str | None, Any, Any]]:
@@ -179,48 +193,3 @@ def _native_calls(message: dict[str, Any]) -> list[tuple[str | None, Any, Any]]:
     if not calls and isinstance(legacy, dict):
         calls.append((None, legacy.get("name"), legacy.get("arguments")))
     return calls
-
-
-def function_blocks(text: str) -> tuple[str, list[Converted]]:
-    """``<function=NAME>`` blocks (SWE-smith, OpenHands without native calls); thought is the rest."""
-    if "<function=" not in text:
-        return text.strip(), []
-    try:
-        blocks = parse_function_calls(text)
-    except ActionParseError as err:
-        raise ToolCallError(str(err), field="content") from None
-    converted = [convert_call(name, params) for name, params in blocks]
-    thought = text.split("<function=", 1)[0].strip()
-    return thought, converted
-
-
-_CODEACT_START = re.compile(r"<(execute_bash|execute_ipython|execute_browse)>")
-_FINISH_START = re.compile(r"<finish(>|\s*/>)")
-
-
-def codeact_blocks(text: str) -> tuple[str, list[Converted]]:
-    """The older OpenHands CodeAct text form: ``<execute_bash>`` ... and ``<finish></finish>``."""
-    converted: list[Converted] = []
-    first = len(text)
-    for opening, body, _ in find_blocks(text, _CODEACT_START, lambda m: f"</{m.group(1)}>"):
-        first = min(first, opening.start())
-        if opening.group(1) == "execute_bash":
-            converted.append(convert_call("execute_bash", {"command": body}))
-        else:
-            converted.append(Unsupported(opening.group(1)))
-    # <finish>...</finish>, or a self-closed <finish/> (its "closing tag" is the empty string).
-    finish = next(find_blocks(text, _FINISH_START, lambda m: "</finish>" if m.group(1) == ">" else ""), None)
-    if finish:
-        first = min(first, finish[0].start())
-        converted.append(Action.submit())
-    return text[:first].strip(), converted
-
-
-def any_text_actions(text: str) -> tuple[str, list[Converted]]:
-    """Function blocks if there are any, else CodeAct tags."""
-    thought, converted = function_blocks(text)
-    if converted:
-        return thought, converted
-    return codeact_blocks(text)
-
-

@@ -10,6 +10,7 @@ from swe_srl.formats.mini_swe_agent import MiniSweAgentFormat
 from swe_srl.formats.native import NativeFormat
 from swe_srl.formats.openai_chat import OpenAIChatFormat
 from swe_srl.formats.openhands import OpenHandsFormat
+from swe_srl.formats.openhands_trajectories import OpenHandsTrajectoriesFormat
 from swe_srl.formats.swe_agent import SweAgentFormat
 from swe_srl.formats.swe_gym import SweGymFormat
 from swe_srl.formats.swe_smith import SweSmithFormat
@@ -18,6 +19,7 @@ from swe_srl.formats.swe_smith import SweSmithFormat
 FORMATS: tuple[TrajectoryFormat, ...] = (
     NativeFormat(),
     OpenHandsFormat(),
+    OpenHandsTrajectoriesFormat(),
     SweAgentFormat(),
     MiniSweAgentFormat(),
     SweSmithFormat(),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from swe_srl.formats.base import ImportResult
-from swe_srl.formats.chat import any_text_actions
+from swe_srl.formats.text_actions import any_text_actions
 from swe_srl.formats.rows import first_row, read_chat_rows
 
 

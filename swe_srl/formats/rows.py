@@ -1,4 +1,4 @@
-"""Row-per-trajectory chat files (SWE-Gym, SWE-smith, OpenAI-style): shared reading."""
+"""Row-per-trajectory chat files (SWE-Gym, SWE-smith, OpenAI-style, OpenHands trajectory sets): shared reading."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from swe_srl.formats.base import ImportResult, Where, file_task_id, finish_record, guarded, iter_rows
-from swe_srl.formats.chat import TextParser, read_messages
+from swe_srl.formats.base import (
+    OPENHANDS_RESULT, ImportResult, Where, content_text, file_task_id, finish_record, guarded, iter_rows,
+)
+from swe_srl.formats.chat import read_messages
+from swe_srl.formats.text_actions import TextParser
 
 _SAMPLE_SUFFIX = re.compile(r"^(.+-\d+)_(\d+)$")
 
@@ -28,6 +31,14 @@ def has_native_calls(row: dict[str, Any]) -> bool:
     return any(isinstance(m, dict) and m.get("tool_calls") for m in row.get("messages", []))
 
 
+def openhands_text_form(row: dict[str, Any]) -> bool:
+    """Whether tool results are user messages in OpenHands' text form (``EXECUTION RESULT of [...]``)."""
+    return any(
+        isinstance(m, dict) and m.get("role") == "user" and OPENHANDS_RESULT.match(content_text(m.get("content")))
+        for m in row.get("messages", [])
+    )
+
+
 def call_names(row: dict[str, Any]) -> set[str]:
     """Tool names the row's assistant called or its ``tools`` list offers."""
     names: set[str] = set()
@@ -42,18 +53,20 @@ def call_names(row: dict[str, Any]) -> set[str]:
 
 
 def task_id_of(row: dict[str, Any], where: Where) -> tuple[str, str]:
-    """(task id, trajectory id). SWE-Gym samples add ``_N`` to the SWE-bench id: the task is the id without it."""
+    """(task id, trajectory id). SWE-Gym samples add ``_N`` to the SWE-bench id: the task is the id
+    without it. A row's own ``trajectory_id`` names the trajectory where it has one."""
+    named = row.get("trajectory_id") if isinstance(row.get("trajectory_id"), str) and row["trajectory_id"] else None
     for key in ("instance_id", "task_id", "id"):
         value = row.get(key)
         if isinstance(value, str) and value:
             sample = _SAMPLE_SUFFIX.match(value)
-            return (sample.group(1) if sample else value), value
+            return (sample.group(1) if sample else value), named or value
     fallback = file_task_id(where.source) + (f"#{where.record}" if where.record else "")
     return fallback, fallback
 
 
 def patch_of(row: dict[str, Any]) -> str:
-    for key in ("patch", "model_patch", "submission"):
+    for key in ("patch", "model_patch", "submission", "git_patch"):
         if isinstance(row.get(key), str):
             return row[key]
     test_result = row.get("test_result")
@@ -68,29 +81,36 @@ def patch_of(row: dict[str, Any]) -> str:
 def resolved_of(row: dict[str, Any]) -> bool | None:
     if isinstance(row.get("resolved"), bool):
         return row["resolved"]
+    if type(row.get("resolved")) is int and row["resolved"] in (0, 1):  # parquet exports: 0/1, -1 when not graded
+        return bool(row["resolved"])
     report = row.get("test_result", {}).get("report") if isinstance(row.get("test_result"), dict) else None
     if isinstance(report, dict) and isinstance(report.get("resolved"), bool):
         return report["resolved"]
     return None
 
 
-def read_chat_rows(path: Path, *, source_format: str, text_parser: TextParser | None) -> Iterator[ImportResult]:
-    """Every row of a chat-row file as an ImportResult."""
+def read_chat_rows(
+    path: Path, *, source_format: str, text_parser: TextParser | None, messages_field: str = "messages"
+) -> Iterator[ImportResult]:
+    """Every row of a chat-row file as an ImportResult; the chat is the row's ``messages_field``."""
     for where, row in iter_rows(path):
         if not isinstance(row, dict):
             error = row if isinstance(row, Exception) else where.error(f"expected a JSON object, got {type(row).__name__}")
             yield where.failed(error)  # type: ignore[arg-type]
             continue
-        yield guarded(where, lambda: chat_row_result(row, where, source_format=source_format, text_parser=text_parser))
+        yield guarded(where, lambda: chat_row_result(
+            row, where, source_format=source_format, text_parser=text_parser, messages_field=messages_field))
 
 
-def chat_row_result(row: dict[str, Any], where: Where, *, source_format: str, text_parser: TextParser | None) -> ImportResult:
-    if "messages" not in row:
-        raise where.error("missing", "messages")
-    read = read_messages(row["messages"], where, text_parser=text_parser)
+def chat_row_result(
+    row: dict[str, Any], where: Where, *, source_format: str, text_parser: TextParser | None, messages_field: str = "messages"
+) -> ImportResult:
+    if messages_field not in row:
+        raise where.error("missing", messages_field)
+    read = read_messages(row[messages_field], where, text_parser=text_parser, field_name=messages_field)
     task_id, trajectory_id = task_id_of(row, where)
     metadata: dict[str, Any] = {"trajectory_id": trajectory_id}
-    for key in ("run_id", "model", "exit_status"):
+    for key in ("run_id", "model", "exit_status", "repo", "dataset"):
         if isinstance(row.get(key), str):
             metadata[key] = row[key]
     statement = row.get("problem_statement")

@@ -4,7 +4,10 @@ Each assistant message holds reasoning then one ``<function=NAME>`` block (bash,
 str_replace_editor, submit); observations are the user messages that follow. Only assistant
 messages are parsed: the system prompt carries a ``<function=example_function_name>`` template.
 Observation labels vary (``OBSERVATION:``, ``Observation:``, none) and are dropped. Runs call
-``submit`` twice (the first gets SWE-agent's review text back): both are kept as steps.
+``submit`` twice (the first gets SWE-agent's review text back): both are kept as steps. SWE-agent's
+parser needs ``</function>``: a block without it got a format error back and is an invalid call.
+Rows whose results read ``EXECUTION RESULT of [tool]:`` were written by OpenHands, whose parser
+differs, and belong to ``swe-gym``.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from swe_srl.formats.base import ImportResult, content_text
-from swe_srl.formats.chat import function_blocks
-from swe_srl.formats.rows import first_row, has_native_calls, read_chat_rows
+from swe_srl.formats.text_actions import function_blocks
+from swe_srl.formats.rows import first_row, has_native_calls, openhands_text_form, read_chat_rows
 
 
 class SweSmithFormat:
@@ -22,7 +25,7 @@ class SweSmithFormat:
 
     def sniff(self, sample: Any) -> bool:
         row = first_row(sample)
-        if row is None or has_native_calls(row):
+        if row is None or has_native_calls(row) or openhands_text_form(row):
             return False
         return any(
             isinstance(m, dict) and m.get("role") == "assistant" and "<function=" in content_text(m.get("content"))

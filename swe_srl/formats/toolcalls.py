@@ -2,8 +2,11 @@
 
 OpenHands, SWE-Gym and SWE-smith call the same three tools we run (``execute_bash``/``bash``,
 ``str_replace_editor``, ``finish``/``submit``) plus ``think``, whose text is a thought, not an
-action. Execution options that do not change what runs (``is_input: false``, ``timeout``,
-``security_risk``) are dropped; parameters our editor does not have are an error.
+action. A bash call with an empty command (read more output) or ``is_input: true`` (text for a
+running process) is an action of its own (see swe_srl.actions); an IPython cell
+(``execute_ipython_cell``) is a ``python`` action. Execution options that do not
+change what runs (``timeout``, ``security_risk``) are dropped; parameters our editor does not
+have are an error.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from swe_srl.actions import BASH, EDITOR, PARAMETERS, SUBMIT, TOOL_ALIASES, Action
+from swe_srl.actions import BASH, EDITOR, PARAMETERS, PYTHON, SUBMIT, TOOL_ALIASES, Action
 from swe_srl.errors import MAX_QUOTED_CHARS, ActionParseError, clip, quoted
 
 THINK_TOOLS = frozenset({"think"})
 
 # Keys agents add to a call that say how to run it, not what to run.
-_EXECUTION_OPTIONS = frozenset({"timeout", "security_risk", "blocking", "is_input", "impl_source", "thought"})
+_EXECUTION_OPTIONS = frozenset({"timeout", "security_risk", "blocking", "impl_source", "thought", "kernel_init_code"})
 
 # Editor parameters each command reads; a null-like value elsewhere is the printer's filler.
 _RELEVANT = {
@@ -94,6 +97,9 @@ def convert_call(name: Any, arguments: Any, *, unsupported: frozenset[str] = fro
             return _bash(args)
         if tool == EDITOR:
             return _editor(args)
+        if tool == PYTHON:
+            _reject_unknown(args, {"code"})
+            return Action.make(PYTHON, {"code": args.get("code")})
         return Action.make(SUBMIT)
     except ToolCallError:
         raise
@@ -102,15 +108,14 @@ def convert_call(name: Any, arguments: Any, *, unsupported: frozenset[str] = fro
 
 
 def _bash(args: Mapping[str, Any]) -> Action:
-    is_input = args.get("is_input", False)
-    if is_input is True or isinstance(is_input, str) and is_input.lower() == "true":
-        # Text typed into a running process: our runtime has no such action.
-        raise ToolCallError("is_input=true (input to a running process) has no command-level action", "arguments.is_input")
     command = args.get("command")
-    if not isinstance(command, str) or not command.strip():
-        raise ToolCallError("bash command is empty", "arguments.command")
-    _reject_unknown(args, {"command"})
-    return Action.make(BASH, {"command": command})
+    if not isinstance(command, str):
+        raise ToolCallError(f"bash command must be text, got {type(command).__name__}", "arguments.command")
+    _reject_unknown(args, {"command", "is_input"})
+    # Only a true is_input sends the command to a running process; any other value runs it.
+    is_input = args.get("is_input")
+    sent = is_input is True or isinstance(is_input, str) and is_input.strip().lower() == "true"
+    return Action.make(BASH, {"command": command, "is_input": sent})
 
 
 def _editor(args: Mapping[str, Any]) -> Action:

@@ -1,7 +1,10 @@
 """Run an agent's Action in a sandbox and give back the observation text the agent reads.
 
 bash output carries notes on a non-zero exit code, a timeout and a cut, so the agent sees what
-happened; editor mistakes come back as text and the episode goes on. A SandboxError from bash
+happened; editor mistakes come back as text and the episode goes on. A bash read of more output
+(empty command) or input for a running process (``is_input``) finds no running command, since
+none outlives its call here, and says so as OpenHands does. A python cell runs as a python3 script
+through the same shell, so its output carries the same notes. A SandboxError from bash
 or submit is not turned into text: a broken sandbox is the runner's problem, not the agent's.
 """
 
@@ -9,12 +12,16 @@ from __future__ import annotations
 
 import weakref
 
-from swe_srl.actions import BASH, EDITOR, SUBMIT, Action
+from swe_srl.actions import BASH, EDITOR, PYTHON, SUBMIT, Action
 from swe_srl.errors import ActionParseError
 from swe_srl.sandbox.base import Observation, Sandbox
 from swe_srl.sandbox.editor import Editor
 
 NO_OUTPUT = "Your command ran successfully and did not produce any output."
+# A command here never outlives its call (a timeout kills it with every process it started), so a
+# read of more output or text for a running process finds none; these are OpenHands' words for it.
+NO_RUNNING_OUTPUT = "ERROR: No previous running command to retrieve logs from."
+NO_RUNNING_INPUT = "ERROR: No previous running command to interact with."
 
 
 def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None) -> str:
@@ -40,6 +47,19 @@ def bash_observation(observation: Observation, timeout: float | None = None, out
     return text
 
 
+def python_command(code: str) -> str:
+    """A shell command that runs ``code`` with python3 from the shell's directory, fed on stdin.
+
+    Each cell is a fresh script: unlike an IPython kernel it keeps no variables between cells and
+    shows no value of a last expression. The here-document's end word is one no line of the code is.
+    """
+    end = "PYTHON_CELL"
+    lines = set(code.splitlines())
+    while end in lines:
+        end += "_"
+    return f"python3 - <<'{end}'\n{code}\n{end}"
+
+
 class ToolRunner:
     """Executes Actions in one sandbox, holding the editor's undo history for it."""
 
@@ -53,11 +73,13 @@ class ToolRunner:
     def execute(self, action: Action) -> str:
         """The observation string for ``action``."""
         if action.tool == BASH:
-            limits = getattr(self.sandbox, "limits", None)
-            observation = self.sandbox.run(action.get("command") or "")
-            return bash_observation(
-                observation, getattr(limits, "timeout", None), getattr(limits, "output_cap", None)
-            )
+            if not action.get("command"):
+                return NO_RUNNING_OUTPUT
+            if action.get("is_input") == "true":
+                return NO_RUNNING_INPUT
+            return self._shell(action.get("command") or "")
+        if action.tool == PYTHON:
+            return self._shell(python_command(action.get("code") or ""))
         if action.tool == EDITOR:
             return self.editor.run(
                 action.get("command") or "",
@@ -71,6 +93,11 @@ class ToolRunner:
         if action.tool == SUBMIT:
             return self.sandbox.diff()  # verbatim, empty when nothing changed: callers use it as the patch
         raise ActionParseError(f"no tool named '{action.tool}' can be executed")
+
+    def _shell(self, command: str) -> str:
+        limits = getattr(self.sandbox, "limits", None)
+        observation = self.sandbox.run(command)
+        return bash_observation(observation, getattr(limits, "timeout", None), getattr(limits, "output_cap", None))
 
     def reset(self) -> None:
         """Reset the sandbox to its base commit and forget the editor's history with it."""

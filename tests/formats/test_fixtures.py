@@ -10,6 +10,7 @@ import pytest
 from swe_srl.actions import Action
 from swe_srl.formats import ImportResult, detect_format, get_format
 from swe_srl.formats.toolcalls import Thought, ToolCallError, convert_call
+from swe_srl.sandbox import edit_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -31,17 +32,81 @@ def test_openhands_pairs_codeact_era_events() -> None:
         Action.bash("ls /workspace"),
         Action.editor("view", "/workspace/calc.py", view_range=[10, 20]),  # start/end of an older read
         Action.editor("str_replace", "/workspace/calc.py", old_str="a - b", new_str="a + b"),  # "None" fillers dropped
+        Action.python("print(1)"),  # a plain IPython cell is kept as a python action
         Action.submit(),
     ]
     assert t.steps[2].thought == "The sign is wrong.\n\nFix it."  # the think call carried forward
+    assert t.steps[3].observation == "1"
     assert t.steps[0].observation == "calc.py\r\ntest_calc.py"
     assert (t.task_id, t.problem_statement, t.resolved, t.metadata["model"]) == ("calc__calc-1", "add() subtracts", True, "teacher-1")
     assert reasons(result) == Counter({
         "system prompt": 1, "task prompt": 1, "recall": 1, "recall result": 1, "think call": 1, "think result": 1,
-        "unsupported action run_ipython": 1, "unsupported action result": 1,
         "assistant message without action": 1, "nudge": 1, "invalid tool call": 1,
     })
     assert result.units == 18 and all(s.error is None for s in result.skipped)
+
+
+def test_openhands_resolver_flat_events_without_args_ids_or_causes() -> None:
+    [result] = read("openhands_resolver_flat.jsonl", "openhands")
+    t = result.trajectory
+    assert [s.action for s in t.steps] == [
+        Action.bash("ls /workspace"),
+        Action.python("import ast\nprint(ast.literal_eval('[1, 2]'))"),
+        Action.bash("echo '__version__ = \"1.0\"' > src/version.py"),
+        Action.submit(),
+    ]
+    assert [s.observation[:6] for s in t.steps[:2]] == ["setup.", "[1, 2]"]  # each answers the event before it
+    assert [s.thought for s in t.steps] == ["Look at the repository first.", "Check the parser.", "", "The version is added."]
+    assert (t.task_id, t.patch) == ("acme__widgets-7", "diff --git a/src/version.py b/src/version.py\n")
+    assert t.problem_statement.startswith("Please fix the following issue")
+    assert reasons(result) == Counter({"task prompt": 1, "assistant message without action": 1})
+
+
+def test_agent_skills_helpers_become_the_editor_or_shell_call_that_does_the_same() -> None:
+    [result] = read("openhands_agent_skills.jsonl", "openhands")
+    steps = result.trajectory.steps
+    calc, notes = "/workspace/calc.py", "/workspace/notes.txt"
+    assert [s.action for s in steps] == [
+        Action.editor("view", calc),  # the window was the whole file
+        Action.editor("view", calc, view_range=[4, 5]),
+        # The helper rewrites the whole line the match touches: its indentation goes too.
+        Action.editor("str_replace", calc, old_str="    return a - b", new_str="return a + b"),
+        Action.editor("str_replace", calc, old_str="return a + b", new_str="    return a + b"),
+        Action.editor("insert", calc, insert_line=0, new_str="import math"),
+        Action.editor("insert", calc, insert_line=6, new_str="print(add(1, 2))"),
+        Action.editor("create", notes, file_text="\n"),
+        Action.bash("printf '%s' 'check add\n' > /workspace/notes.txt"),  # a blank file is replaced
+        Action.bash("grep -rnF --exclude='.*' -- 'def add' /workspace"),  # ./ is the kernel's directory
+        Action.bash("grep -nF -- check /workspace/notes.txt"),  # the open file, as the output names it
+        Action.bash("find /workspace -name '*calc*' ! -xtype d"),
+        Action.python("edit_file_by_replace('/workspace/calc.py', to_replace='    return a + b', new_content='    return a +')"),
+        Action.editor("str_replace", calc, old_str="a * b", new_str="a + b"),  # no match: both change nothing
+        Action.python("print(2 + 2)"),
+        Action.submit(),
+    ]
+    assert steps[2].metadata["ipython_code"].startswith("edit_file_by_replace(") and "ipython_code" not in steps[11].metadata
+    assert steps[0].observation.endswith("[Jupyter current working directory: /workspace]")  # kept as printed
+    assert reasons(result) == Counter({"task prompt": 1})
+
+
+def test_the_mapped_edits_leave_the_file_the_helpers_left() -> None:
+    [result] = read("openhands_agent_skills.jsonl", "openhands")
+    text = '"""Tiny calculator."""\n\n\ndef add(a, b):\n    return a - b\n'
+    for step in result.trajectory.steps[2:6]:
+        action = step.action
+        if action.get("command") == "str_replace":
+            text = edit_text.str_replace(action.get("path"), text, action.get("old_str"), action.get("new_str")).text
+        else:
+            text = edit_text.insert(action.get("path"), text, action.get("insert_line"), action.get("new_str")).text
+    last_window = result.trajectory.steps[5].observation.split("\n")[2:9]  # what append_file printed
+    assert text.splitlines() == [line.split("|", 1)[1] for line in last_window]
+
+
+def test_ipython_cells_in_native_calls() -> None:
+    [result] = read("ipython_chat.json", "openai-chat")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [Action.editor("view", "/w/a.py"), Action.python("x = 1\nprint(x + 1)"), Action.submit()]
+    assert steps[1].observation.startswith("2\n")
 
 
 def test_openhands_replay_translated_code_and_parallel_calls() -> None:
@@ -51,6 +116,39 @@ def test_openhands_replay_translated_code_and_parallel_calls() -> None:
     assert steps[1].action == Action.bash("cat a.py") and steps[1].observation == "A"
     assert steps[2].action == Action.editor("view", "/w/b.py", view_range=[1, 5]) and steps[2].observation == "B"
     assert result.trajectory.task_id == "openhands_replay"
+
+
+def test_openhands_reads_of_more_output_and_input_to_a_running_process_are_actions() -> None:
+    [result] = read("openhands_running_process.json", "openhands")
+    steps = result.trajectory.steps
+    assert [s.action.render() for s in steps] == [
+        Action.bash("python server.py").render(),
+        "<function=bash>\n<parameter=command></parameter>\n</function>",
+        "<function=bash>\n<parameter=command>C-c</parameter>\n<parameter=is_input>true</parameter>\n</function>",
+        "<function=bash>\n<parameter=command></parameter>\n</function>",  # empty input: a read too
+        Action.submit().render(),
+    ]
+    assert [s.observation for s in steps[1:3]] == ["GET / 200", "^C"]
+    assert reasons(result) == Counter({"task prompt": 1})
+
+
+def test_published_openhands_trajectory_sets_nebius_and_nvidia_rows() -> None:
+    rebench, hero = read("openhands_trajectories.jsonl", "openhands-trajectories")
+    t = rebench.trajectory
+    assert (t.task_id, t.trajectory_id, t.resolved, t.patch) == ("acme__calc-12", "chatcmpl-0a1b2c", True, "diff --git a/calc.py b/calc.py\n")
+    assert (t.metadata["repo"], t.metadata["exit_status"]) == ("acme/calc", "submit")
+    assert [s.action.render() for s in t.steps] == [
+        Action.bash("cd /workspace/acme__calc__1.0 && python -m pytest -q").render(),
+        Action.editor("str_replace", "/workspace/acme__calc__1.0/calc.py", old_str="a - b", new_str="a + b").render(),
+        Action.bash("").render(),  # a read of more output
+        Action.submit().render(),
+    ]
+    assert t.steps[1].thought == "add() uses the wrong operator."
+    assert reasons(rebench) == Counter({"system prompt": 1, "task prompt": 1, "think call": 1, "think result": 1})
+    h = hero.trajectory
+    assert (h.task_id, h.trajectory_id, h.resolved, h.metadata["dataset"]) == ("acme__calc-13", "hero-000013", None, "SWE-Gym")
+    assert [s.observation[:5] for s in h.steps[:2]] == ["3:def", "     "]  # no call ids: answered in order
+    assert [s.action.tool for s in h.steps] == ["bash", "str_replace_editor", "submit"]
 
 
 def test_swe_gym_rows_parallel_calls_think_nudge_and_bad_rows() -> None:
@@ -75,6 +173,17 @@ def test_swe_gym_rows_parallel_calls_think_nudge_and_bad_rows() -> None:
     assert "no actions" in empty.error.message and reasons(empty)["assistant message without action"] == 1
 
 
+def test_think_calls_join_the_thought_of_the_next_action() -> None:
+    text_form, native = read("think_calls.jsonl", "swe-gym")
+    [step] = text_form.trajectory.steps  # a stopped <function=think> block, then the action
+    assert step.action == Action.bash("cat calc.py") and step.thought == "Plan first.\n\nThe sign in add() is wrong."
+    steps = native.trajectory.steps
+    assert [s.thought for s in steps] == ["Look.\n\nStart with the source.", "Flip the sign.\n\nEdit."]
+    # The last think has no action after it: counted as a think call, the only place it can go.
+    assert reasons(native)["think call"] == 3 and reasons(text_form)["think call"] == 1
+    assert all(s.error is None for s in native.skipped + text_form.skipped)
+
+
 def test_openai_chat_bare_list_legacy_function_call_and_content_parts() -> None:
     [result] = read("openai_chat.json", "openai-chat")
     steps = result.trajectory.steps
@@ -86,10 +195,10 @@ def test_openai_chat_bare_list_legacy_function_call_and_content_parts() -> None:
 def test_codeact_in_text_form() -> None:
     [result] = read("codeact_chat.jsonl", "openai-chat")
     steps = result.trajectory.steps
-    assert [s.action for s in steps] == [Action.bash("pytest -x"), Action.submit()]
+    assert [s.action for s in steps] == [Action.bash("pytest -x"), Action.python("\nprint(1)\n"), Action.submit()]
     assert steps[0].thought == "Let me run the tests." and steps[0].observation == "1 failed\r\n"
-    assert reasons(result)["unsupported tool execute_ipython"] == 1
-    assert reasons(result)["unsupported tool result"] == 1
+    assert steps[1].thought == "Try python." and steps[1].observation == "1"
+    assert reasons(result) == Counter({"system prompt": 1, "task prompt": 1})
 
 
 def test_swe_smith_rows_template_labels_and_unclosed_block() -> None:
@@ -165,6 +274,8 @@ def test_forcing_a_format_on_the_wrong_file_fails_per_record() -> None:
         ("str_replace_editor", {"command": "str_replace", "path": "/a", "old_str": "x", "new_str": "None"},
          Action.editor("str_replace", "/a", old_str="x", new_str="None")),
         ("think", '{"thought": "hm"}', Thought("hm")),
+        ("execute_bash", '{"command": ""}', Action.bash("")),  # read more output of the running process
+        ("execute_bash", '{"command": "y", "is_input": "true"}', Action.make("bash", {"command": "y", "is_input": True})),
     ],
 )
 def test_tool_call_conversion(name: str, arguments: object, expected: object) -> None:
@@ -174,8 +285,7 @@ def test_tool_call_conversion(name: str, arguments: object, expected: object) ->
 @pytest.mark.parametrize(
     ("name", "arguments", "field"),
     [
-        ("execute_bash", '{"command": ""}', "arguments.command"),
-        ("execute_bash", '{"command": "y", "is_input": "true"}', "arguments.is_input"),
+        ("execute_bash", '{"is_input": "true"}', "arguments.command"),
         ("browser", "{}", "name"),
         ("str_replace_editor", '{"command": "delete", "path": "/a"}', "arguments.command"),
         ("str_replace_editor", '{"command": "view", "path": "/a", "colour": 1}', "arguments.colour"),
@@ -186,3 +296,17 @@ def test_invalid_tool_calls_name_their_field(name: str, arguments: object, field
     with pytest.raises(ToolCallError) as caught:
         convert_call(name, arguments)
     assert caught.value.field == field
+
+
+def test_openhands_text_rows_close_a_stopped_final_block() -> None:
+    # OpenHands samples with "</function" as a stop word; its parser closes a lone final block.
+    [result] = read("openhands_text_rows.jsonl", "swe-gym")
+    steps = result.trajectory.steps
+    assert [s.action for s in steps] == [
+        Action.bash("ls /workspace"),
+        Action.editor("str_replace", "/workspace/calc.py", old_str="a - b", new_str="a + b"),
+        Action.submit(),
+    ]
+    assert steps[0].observation == "calc.py\n[Command finished with exit code 0]"  # label dropped
+    assert [s.thought for s in steps] == ["List the files.", "Fix the sign.", "Done."]
+    assert reasons(result) == Counter({"system prompt": 1, "task prompt": 1})

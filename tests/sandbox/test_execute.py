@@ -6,7 +6,9 @@ import pytest
 
 from swe_srl.actions import Action, parse_action
 from swe_srl.sandbox.base import Observation, SandboxLimits
-from swe_srl.sandbox.execute import NO_OUTPUT, ToolRunner, bash_observation, execute
+from swe_srl.sandbox.execute import (
+    NO_OUTPUT, NO_RUNNING_INPUT, NO_RUNNING_OUTPUT, ToolRunner, bash_observation, execute, python_command,
+)
 from swe_srl.sandbox.local import LocalSandbox
 from tests.sandbox.local_helpers import make_repo, make_task, require_bwrap
 
@@ -32,6 +34,24 @@ def test_bash_observation_does_not_repeat_the_sessions_notes():
     assert bash_observation(Observation(text, 0, truncated=True)) == text
 
 
+def test_python_command_picks_an_end_word_no_line_of_the_code_is():
+    assert python_command("print(1)") == "python3 - <<'PYTHON_CELL'\nprint(1)\nPYTHON_CELL"
+    assert python_command("PYTHON_CELL\nPYTHON_CELL_").endswith("\nPYTHON_CELL__")
+
+
+class NothingRuns:
+    """A sandbox that fails the test if a command reaches it."""
+
+    def run(self, command: str, timeout: float | None = None) -> Observation:
+        raise AssertionError(f"ran {command!r}")
+
+
+def test_nothing_outlives_its_call_so_reads_and_input_find_no_process():
+    runner = ToolRunner(NothingRuns())  # type: ignore[arg-type]
+    assert runner(Action.bash("")) == NO_RUNNING_OUTPUT
+    assert runner(Action.make("bash", {"command": "C-c", "is_input": True})) == NO_RUNNING_INPUT
+
+
 # ---- through the local sandbox ---------------------------------------------------------------
 
 
@@ -50,6 +70,16 @@ def test_bash_actions(sandbox):
     assert runner(Action.bash("pwd")) == "/testbed/pkg\n"
     failed = runner(Action.bash("ls nothing-here"))
     assert "No such file" in failed and failed.endswith("[The command exited with code 2.]")
+
+
+def test_python_cells_run_as_python3_scripts_in_the_shells_directory(sandbox):
+    runner = ToolRunner(sandbox)
+    runner(Action.bash("cd pkg"))
+    assert runner(Action.python("import os\nprint(os.getcwd())")) == "/testbed/pkg\n"
+    # A line equal to the here-document's end word does not end the code early.
+    assert runner(Action.python('s = """\nPYTHON_CELL\n"""\nprint(len(s))')) == "13\n"
+    failed = runner(Action.python("raise SystemExit(3)"))
+    assert failed == "[The command exited with code 3.]"
 
 
 def test_bash_timeout_is_reported_once(sandbox):
