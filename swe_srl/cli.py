@@ -105,6 +105,7 @@ def _collect(args: argparse.Namespace) -> int:
     config = config_from_args(args, CollectConfig, "collect", COLLECT_FLAGS)
     settings = config.collect
     tasks = load_tasks(settings.tasks) if settings.tasks else bundled_tasks()
+    source = str(settings.tasks) if settings.tasks else "bundled tasks"
     if settings.teacher == "scripted":
         teacher = scripted_teacher()
     elif settings.teacher == "replay":
@@ -120,7 +121,8 @@ def _collect(args: argparse.Namespace) -> int:
     with Progress(*columns, console=console) as bar:
         task_id = bar.add_task("collecting", total=len(tasks) * len(settings.seeds))
         summary = collect(tasks, teacher, settings.out, samples=settings.seeds, workers=settings.workers,
-                          progress=_batch_progress(bar, task_id), backend=config.sandbox.backend)
+                          progress=_batch_progress(bar, task_id), backend=config.sandbox.backend,
+                          skip_ungradable=settings.skip_ungradable, source=source)
     console.print(collect_table(summary, f"collected into {settings.out}"))
     console.print(f"rows: {summary.path}")
     return 1 if summary.failed else 0
@@ -137,7 +139,8 @@ def _eval(args: argparse.Namespace) -> int:
     config = config_from_args(args, EvalConfig, "eval", EVAL_FLAGS)
     agent = _agent_config(config)  # a prompt setting the model's recipe contradicts stops here, before any work
     run = config.eval
-    tasks = load_eval_tasks(run.dataset)
+    dataset = load_eval_tasks(run.dataset, revision=run.revision)
+    tasks = list(dataset.tasks)
     if run.instances:
         wanted = set(run.instances)
         tasks = [t for t in tasks if t.instance_id in wanted]
@@ -149,10 +152,13 @@ def _eval(args: argparse.Namespace) -> int:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         ids = {s: bar.add_task(s, total=len(tasks)) for s in settings}
-        report = evaluate(tasks, make_client, run.out, model=model, dataset=run.dataset, settings=settings,
+        report = evaluate(tasks, make_client, run.out, model=model, dataset=dataset.name, settings=settings,
                           config=agent, workers=run.workers, progress=lambda s, p: _batch_progress(bar, ids[s])(p),
-                          backend=config.sandbox.backend)
+                          backend=config.sandbox.backend, revision=dataset.revision,
+                          skip_ungradable=run.skip_ungradable)
     console.print(eval_table(report, f"{model} on {run.dataset}: resolve rate"))
+    for line in report.skipped:
+        console.print(f"  [yellow]skipped, cannot be graded: {line}[/]")
     console.print(f"report: {run.out / 'report.json'}, {run.out / 'report.html'}")
     return 0
 
@@ -245,6 +251,33 @@ def _tasks_synthesize(args: argparse.Namespace) -> int:
     return 0 if report.kept else 1
 
 
+def _tasks_check(args: argparse.Namespace) -> int:
+    from swe_srl.tasks.gradable import check_rows
+    from swe_srl.tasks.load import load_tasks
+
+    bad = 0
+    for path in args.files:
+        checked = check_rows(load_tasks(path), str(path), skip_ungradable=True)
+        for row in checked.skipped:
+            console.print(f"[red]{row.line(str(path))}[/]")
+        bad += len(checked.skipped)
+        console.print(f"{path}: {len(checked.tasks)} gradable, {len(checked.skipped)} not")
+    if bad:
+        console.print("convert them with `swe-srl tasks convert FILE... --out CONVERTED.jsonl`")
+    return 1 if bad else 0
+
+
+def _tasks_convert(args: argparse.Namespace) -> int:
+    from swe_srl.atomic import write_text_atomic
+    from swe_srl.tasks.convert import convert_files, write_rows
+
+    result = convert_files(args.files, args.reference)
+    write_text_atomic(args.out, write_rows(result.rows))
+    console.print(f"{len(result.rows)} rows into {args.out}: {result.kept} already gradable, "
+                  f"{result.from_reference} joined from the reference, {result.from_table} from the repository table")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "env build": _env_build,
     "demo": _demo,
@@ -255,6 +288,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train srl": _train_srl,
     "train sft": _train_sft,
     "tasks synthesize": _tasks_synthesize,
+    "tasks check": _tasks_check,
+    "tasks convert": _tasks_convert,
 }
 
 
@@ -300,6 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
     synth = tasks.add_parser("synthesize", help="inject and validate bugs in PyPI packages' own test suites")
     synth.add_argument("packages", nargs="+", help="PACKAGE==VERSION (its sdist must ship tests) or an sdist file")
     add_config_flags(synth, SynthesizeConfig, "synthesize", SYNTHESIZE_FLAGS)
+    check = tasks.add_parser("check", help="check that every row can be graded (exit 1 naming each row that cannot)")
+    check.add_argument("files", nargs="+", type=Path, help="task files (JSON, JSONL, parquet)")
+    convert = tasks.add_parser("convert", help="fill image, eval_script, log_parser, eval_type in older "
+                               "SWE-bench Verified and SWE-Gym rows")
+    convert.add_argument("files", nargs="+", type=Path, help="task files (JSON, JSONL, parquet)")
+    convert.add_argument("--out", type=Path, required=True, help="the converted rows (JSONL)")
+    convert.add_argument("--reference", type=Path, help="a swebench 5 dataset (parquet, JSON, JSONL or a "
+                         "save_to_disk folder) to join on instance_id; rows not in it use the repository table")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled default")
     demo.add_argument("--workdir", default="runs/demo", help="where the demo writes its outputs")

@@ -105,6 +105,8 @@ COLLECT_FLAGS = (
     Flag("--trajectories", "collect.trajectories", "with --teacher replay: recorded runs to re-execute"),
     Flag("--seeds", "collect.seeds", "one run per seed (sample) and task"),
     Flag("--workers", "collect.workers", "parallel sandboxes"),
+    Flag("--skip-ungradable", "collect.skip_ungradable", "skip rows the harness cannot grade (counted) instead of "
+         "stopping before any work"),
     *AGENT_FLAGS,
 )
 EVAL_FLAGS = (
@@ -115,6 +117,9 @@ EVAL_FLAGS = (
     Flag("--instances", "eval.instances", "only these instance ids"),
     Flag("--limit", "eval.limit", "only the first N tasks (0: all)"),
     Flag("--workers", "eval.workers", "parallel sandboxes"),
+    Flag("--revision", "eval.revision", "hub commit sha of swe-bench-verified (required for it)"),
+    Flag("--skip-ungradable", "eval.skip_ungradable", "skip rows the harness cannot grade (counted in the report) "
+         "instead of stopping before any work"),
     *AGENT_FLAGS,
 )
 DATA_FLAGS = (

@@ -21,6 +21,9 @@ from swe_srl.recipes.collect import ROWS_FILE, RUNS_DIR, STORE_FILE, SUMMARY_FIL
 from swe_srl.tasks.task import Task
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# What the row check before any work needs to let a task through.
+GRADABLE = dict(fail_to_pass=("t",), image="img", eval_script="#!/bin/bash\n", log_parser="parse_log_pytest",
+                eval_type="pass_and_fail")
 
 # A collection whose jobs are fake (no Docker): each takes a moment and yields a deterministic
 # graded trajectory. Run as a subprocess so that it can really be killed.
@@ -41,7 +44,9 @@ FAKE_COLLECT = textwrap.dedent('''
         return {"key": job.key, "instance_id": job.task.instance_id, "sample": job.sample, "resolved": resolved,
                 "trajectory": t.to_json()}
 
-    tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, f"issue {i}", "") for i in range(4)]
+    tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, f"issue {i}", "", fail_to_pass=("t",), image="img",
+                  eval_script="#!/bin/bash\\n", log_parser="parse_log_pytest", eval_type="pass_and_fail")
+             for i in range(4)]
     collect(tasks, None, Path(sys.argv[1]), samples=(0, 1), workers=2, run_one=run_one)
 ''')
 
@@ -105,7 +110,7 @@ def test_collection_killed_part_way_resumes_to_the_same_results(tmp_path: Path) 
 
 
 def test_failed_jobs_are_not_stored_and_are_retried(tmp_path: Path) -> None:
-    tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, "issue", "") for i in range(3)]
+    tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, "issue", "", **GRADABLE) for i in range(3)]
     calls: list[str] = []
 
     def flaky(job: Job) -> dict:

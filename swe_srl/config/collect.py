@@ -20,6 +20,7 @@ class CollectSettings:
     trajectories: Path = Path("trajectories")  # teacher replay: recorded runs to re-execute (any importable format)
     seeds: tuple[int, ...] = (0, 1)  # one run per seed (sample) and task
     workers: int = 1  # parallel sandboxes
+    skip_ungradable: bool = False  # skip rows the harness cannot grade (counted in the summary) instead of stopping
 
     def __post_init__(self) -> None:
         if not self.seeds:

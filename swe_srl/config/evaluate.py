@@ -16,11 +16,14 @@ class EvalSettings:
 
     out: Path  # folder for runs, predictions.jsonl and the report
     dataset: str = "bundled"  # swe-bench-verified, bundled, or a task file (JSON, JSONL, parquet)
+    # the hub commit of swe-bench-verified to load; required for it (no sha is assumed: pin the one you use)
+    revision: str = ""
     # end-to-end, and oracle file edit (the agent is told the files the gold patch touches)
     settings: tuple[Literal["end-to-end", "oracle"], ...] = ("end-to-end", "oracle")
     instances: tuple[str, ...] = ()  # only these instance ids; empty: all
     limit: int = 0  # only the first N tasks; 0: all
     workers: int = 1  # parallel sandboxes
+    skip_ungradable: bool = False  # skip rows the harness cannot grade (counted in the report) instead of stopping
 
     def __post_init__(self) -> None:
         if not self.settings:

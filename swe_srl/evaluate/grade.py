@@ -32,17 +32,17 @@ from typing import Any, Iterable, Iterator
 
 import docker
 from swebench.harness import run_evaluation as harness
-from swebench.harness.constants import LOG_INSTANCE, LOG_TEST_OUTPUT, RUN_EVALUATION_LOG_DIR, EvalType
+from swebench.harness.constants import LOG_INSTANCE, LOG_TEST_OUTPUT, RUN_EVALUATION_LOG_DIR
 from swebench.harness.grading import get_logs_eval
-from swebench.harness.log_parsers import PARSER_REGISTRY
 from swebench.harness.utils import make_test_spec
 
-from swe_srl.errors import ConfigError, DataError
+from swe_srl.errors import ConfigError
 from swe_srl.evaluate.protected_files import screen
 from swe_srl.evaluate.report import GradeReport, build_report
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers
 from swe_srl.images.task_image import ensure_task_image
 from swe_srl.sandbox.base import SandboxLimits
+from swe_srl.tasks.gradable import check_gradable
 from swe_srl.tasks.task import Task
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "swe-srl"  # the harness's model_name_or_path: one folder level under the run id
 GRADE_LABEL = "swe-srl.grade"  # "1" on grading containers (with their owner and run id), for reaping
 RUN_LABEL = "swe-srl.run"
-_GRADING_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
 # The harness names containers f"sweb.eval.{instance_id}.{run_id}", and makes run_id a folder.
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # What root needs in a grading container: write the agent's files, apply patches, run tests.
@@ -111,20 +110,6 @@ def grade_many(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [pool.submit(_grade, task, patch, images[task.instance_id], run) for task, patch in pairs]
         return [f.result() for f in futures]
-
-
-def check_gradable(task: Task) -> None:
-    """Raise DataError naming the instance and the field when the harness could not grade ``task``."""
-    where = f"task {task.instance_id}"
-    for name in _GRADING_FIELDS:
-        if not getattr(task, name):
-            raise DataError("missing; the swebench harness needs it to grade", source=where, field=name)
-    if task.log_parser not in PARSER_REGISTRY:
-        raise DataError(f"unknown log parser {task.log_parser!r}", source=where, field="log_parser")
-    if task.eval_type not in {e.value for e in EvalType}:
-        raise DataError(f"unknown eval type {task.eval_type!r}", source=where, field="eval_type")
-    if not task.fail_to_pass and task.eval_type == EvalType.PASS_AND_FAIL.value:
-        raise DataError("empty: every patch would count as resolved", source=where, field="FAIL_TO_PASS")
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,15 @@ class EvalReport:
     """An evaluation of one model on one dataset, in one or more settings."""
 
     model: str
-    dataset: str
+    dataset: str  # the hub dataset, "bundled", or the task file
     settings: Mapping[str, SettingReport]
+    revision: str = ""  # the hub commit, or the task file's content hash
+    rows: int = 0  # rows in the dataset as given (after --instances / --limit)
+    skipped: tuple[str, ...] = ()  # "row N (instance): field 'x' ..." for each ungradable row skipped
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "dataset": self.dataset,
+        return {"model": self.model, "dataset": self.dataset, "revision": self.revision, "rows": self.rows,
+                "skipped_ungradable": list(self.skipped),
                 "settings": {name: report.to_json() for name, report in self.settings.items()}}
 
 

@@ -33,6 +33,7 @@ from swe_srl.jobs.batch import BatchProgress, Job
 from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
 from swe_srl.jobs.store import RunStore
 from swe_srl.sandbox.backends import DEFAULT_BACKEND
+from swe_srl.tasks.gradable import check_rows
 from swe_srl.tasks.task import Task
 from swe_srl.trajectory import Trajectory, dumps
 
@@ -54,6 +55,7 @@ class CollectSummary:
     steps: int  # of all stored trajectories
     path: Path  # the SWE-Gym rows file
     failed: int = 0  # jobs that raised now (not stored; a rerun retries them)
+    skipped_ungradable: int = 0  # task rows the harness could not grade, left out (--skip-ungradable)
     total: int = 0  # stored trajectories
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -64,7 +66,8 @@ class CollectSummary:
         return self.resolved / self.total if self.total else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"runs": self.runs, "reused": self.reused, "failed": self.failed, "total": self.total,
+        return {"runs": self.runs, "reused": self.reused, "failed": self.failed,
+                "skipped_ungradable": self.skipped_ungradable, "total": self.total,
                 "resolved": self.resolved, "resolved_rate": round(self.resolved_rate, 4), "steps": self.steps,
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                 "cost": round(self.cost, 6), "path": str(self.path)}
@@ -116,25 +119,31 @@ def collect(
     progress: Callable[[BatchProgress], None] | None = None,
     run_one: Callable[[Job], Mapping[str, Any]] | None = None,
     backend: str = DEFAULT_BACKEND,
+    skip_ungradable: bool = False,
+    source: str = "tasks",
 ) -> CollectSummary:
     """Collect one graded trajectory per (task, sample) into ``out_dir``; resumes a stopped run.
 
-    ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one`` replaces the
+    Every row of ``tasks`` (read from ``source``) is checked first: one the harness cannot grade
+    stops the collection before any sandbox starts, or with ``skip_ungradable`` is left out and
+    counted. ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one`` replaces the
     sandbox-and-harness job runner (tests).
     """
+    checked = check_rows(tasks, source, skip_ungradable=skip_ungradable)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)  # an output rewrite cut short by the last crash
     store = RunStore(out_dir / RUNS_DIR)
     _adopt_rows(out_dir / ROWS_FILE, store)
-    jobs = [Job(task, sample) for task in tasks for sample in samples]
+    jobs = [Job(task, sample) for task in checked.tasks for sample in samples]
     plan = JobPlan(teacher, run_record, out_dir / "grading", "collect", backend)
     try:
         result = run_jobs(jobs, plan, store, workers=workers, progress=progress, run_one=run_one)
     except BaseException:
         write_outputs(out_dir, store)  # after Ctrl-C too: the outputs hold every run finished so far
         raise
-    return write_outputs(out_dir, store, runs=result.ran, reused=result.reused, failed=len(result.failed))
+    return write_outputs(out_dir, store, runs=result.ran, reused=result.reused, failed=len(result.failed),
+                         skipped=len(checked.skipped))
 
 
 def _adopt_rows(rows_file: Path, store: RunStore) -> None:
@@ -155,7 +164,8 @@ def _adopt_rows(rows_file: Path, store: RunStore) -> None:
     log.info("adopted %d runs from %s", adopted, rows_file)
 
 
-def write_outputs(out_dir: Path, store: RunStore, *, runs: int = 0, reused: int = 0, failed: int = 0) -> CollectSummary:
+def write_outputs(out_dir: Path, store: RunStore, *, runs: int = 0, reused: int = 0, failed: int = 0,
+                  skipped: int = 0) -> CollectSummary:
     """Rebuild the rows file, the trajectory store and the summary from every stored run."""
     trajectories: list[Trajectory] = []
     for key, record in store.items():
@@ -164,7 +174,8 @@ def write_outputs(out_dir: Path, store: RunStore, *, runs: int = 0, reused: int 
     write_text_atomic(out_dir / ROWS_FILE, "".join(line + "\n" for line in rows))
     write_text_atomic(out_dir / STORE_FILE, "".join(dumps(t) + "\n" for t in trajectories))
     summary = CollectSummary(
-        runs=runs, reused=reused, failed=failed, total=len(trajectories), path=out_dir / ROWS_FILE,
+        runs=runs, reused=reused, failed=failed, skipped_ungradable=skipped, total=len(trajectories),
+        path=out_dir / ROWS_FILE,
         resolved=sum(bool(t.resolved) for t in trajectories),
         steps=sum(len(t.steps) for t in trajectories),
         prompt_tokens=sum(int(t.metadata.get("prompt_tokens", 0)) for t in trajectories),

@@ -29,6 +29,7 @@ from swe_srl.jobs.batch import BatchProgress, Job
 from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
 from swe_srl.jobs.store import RunStore
 from swe_srl.sandbox.backends import DEFAULT_BACKEND
+from swe_srl.tasks.gradable import check_rows
 from swe_srl.tasks.task import Task
 from swe_srl.trajectory import Trajectory
 
@@ -79,17 +80,22 @@ def evaluate(
     progress: Callable[[str, BatchProgress], None] | None = None,
     run_one: Callable[[Job, str], Mapping[str, Any]] | None = None,
     backend: str = DEFAULT_BACKEND,
+    revision: str = "",
+    skip_ungradable: bool = False,
 ) -> EvalReport:
-    """Evaluate ``make_client``'s model on ``tasks`` in each setting; resumes a stopped evaluation.
+    """Evaluate ``make_client``'s model on ``tasks`` of ``dataset`` (at ``revision``) in each setting.
 
-    ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one(job, setting)`` replaces
-    the sandbox-and-harness runner (tests).
+    Every row is checked first: one the harness cannot grade stops the evaluation before any
+    sandbox starts, or with ``skip_ungradable`` is left out and listed in the report. A stopped
+    evaluation resumes. ``backend`` names the sandbox backend (sandbox/backends.py);
+    ``run_one(job, setting)`` replaces the sandbox-and-harness runner (tests).
     """
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown or not settings:
         raise ConfigError(f"settings must be some of {', '.join(SETTINGS)}, got {list(settings)}")
+    checked = check_rows(tasks, dataset, skip_ungradable=skip_ungradable)
     out_dir = Path(out_dir)
-    jobs = [Job(task, 0) for task in tasks]
+    jobs = [Job(task, 0) for task in checked.tasks]
     repos = {task.instance_id: task.repo for task in tasks}
     reports = {}
     for setting in settings:
@@ -111,7 +117,8 @@ def evaluate(
         )
         failed = [(job.task.instance_id, repos[job.task.instance_id]) for job in jobs if job.key in result.failed]
         reports[setting] = setting_report(setting, records, failed)
-    report = EvalReport(model=model, dataset=dataset, settings=reports)
+    report = EvalReport(model=model, dataset=dataset, settings=reports, revision=revision, rows=len(tasks),
+                        skipped=tuple(bad.line(dataset) for bad in checked.skipped))
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2) + "\n")
     write_chart(report, out_dir)
     return report

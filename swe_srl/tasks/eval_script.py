@@ -36,12 +36,21 @@ def patch_files(patch: str) -> dict[str, bool]:
 
 
 def pytest_eval_script(base_commit: str, test_patch: str, test_files: list[str]) -> str:
-    """Restore the test files, apply the hidden tests, run pytest -rA on them, restore again.
+    """Restore the test files, apply the hidden tests, run pytest -rA on them, restore again."""
+    files = " ".join(shlex.quote(f) for f in test_files)
+    return eval_script(base_commit, test_patch, test_files, f"python3 -m pytest -rA -p no:cacheprovider {files}")
+
+
+def eval_script(base_commit: str, test_patch: str, test_files: list[str], test_command: str,
+                setup: tuple[str, ...] = ()) -> str:
+    """The script SWE-bench grades with: restore the test files, apply the hidden tests, run them, restore.
 
     The harness applies the model's patch first, then runs this script as root in /testbed.
-    Test files the hidden test patch creates do not exist at ``base_commit``, so `git checkout`
-    cannot restore them (and would refuse the whole list); they are removed instead, which also
-    clears the way for `git apply` if the model's patch happened to create one.
+    ``setup`` runs first (activating the environment, locale exports); ``test_command`` runs
+    between the harness's start and end markers. Test files the hidden test patch creates do not
+    exist at ``base_commit``, so `git checkout` cannot restore them (and would refuse the whole
+    list); they are removed instead, which also clears the way for `git apply` if the model's
+    patch happened to create one.
     """
     added = {path for path, created in patch_files(test_patch).items() if created}
     existing = [f for f in test_files if f not in added]
@@ -51,10 +60,10 @@ def pytest_eval_script(base_commit: str, test_patch: str, test_files: list[str])
     if added:
         steps.append(f"rm -f -- {' '.join(shlex.quote(f) for f in sorted(added))}")
     restore = "\n".join(steps) if steps else ":"
-    files = " ".join(shlex.quote(f) for f in test_files)
     lines = [
         "#!/bin/bash",
         "set -uxo pipefail",
+        *setup,
         "cd /testbed",
         "git config --global --add safe.directory /testbed",
         restore,
@@ -62,10 +71,5 @@ def pytest_eval_script(base_commit: str, test_patch: str, test_files: list[str])
     if test_patch.strip():
         body = test_patch if test_patch.endswith("\n") else test_patch + "\n"
         lines.append(f"git apply -v - <<'{_PATCH_END}'\n{body}{_PATCH_END}")
-    lines += [
-        f": '{START_TEST_OUTPUT}'",
-        f"python3 -m pytest -rA -p no:cacheprovider {files}",
-        f": '{END_TEST_OUTPUT}'",
-        restore,
-    ]
+    lines += [f": '{START_TEST_OUTPUT}'", test_command, f": '{END_TEST_OUTPUT}'", restore]
     return "\n".join(lines) + "\n"

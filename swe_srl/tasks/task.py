@@ -14,7 +14,7 @@ from swe_srl.tasks.image_source import ImageSource, RegistryImage, image_source_
 _REQUIRED_STR = ("instance_id", "repo", "base_commit", "problem_statement", "patch")
 # Fields swebench 5 reads to grade; optional in SWE-bench Verified / SWE-Gym rows (older rows
 # have none), required before grading.
-_GRADING = ("image", "eval_script", "log_parser", "eval_type")
+GRADING_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,12 @@ class Task:
             raise fail("instance_id", "empty")
         tests = {name: _test_list(row.get(name), fail, name) for name in ("FAIL_TO_PASS", "PASS_TO_PASS")}
         optional: dict[str, str | None] = {}
-        for name in ("test_patch", "version", *_GRADING):
+        for name in ("test_patch", "version", *GRADING_FIELDS):
             value = row.get(name)
             if value is not None and not isinstance(value, (str, int, float)):
                 raise fail(name, f"expected a string, got {type(value).__name__}")
             optional[name] = None if value is None else str(value)
-        known = {*_REQUIRED_STR, "FAIL_TO_PASS", "PASS_TO_PASS", "test_patch", "version", *_GRADING,
+        known = {*_REQUIRED_STR, "FAIL_TO_PASS", "PASS_TO_PASS", "test_patch", "version", *GRADING_FIELDS,
                  IMAGE_SOURCE}
         return cls(
             instance_id=row["instance_id"],
@@ -92,7 +92,7 @@ class Task:
     @property
     def gradable(self) -> bool:
         """Whether the row carries everything the swebench harness needs to grade it."""
-        return all(getattr(self, name) for name in _GRADING)
+        return all(getattr(self, name) for name in GRADING_FIELDS)
 
 
 def _test_list(value: Any, fail, name: str) -> tuple[str, ...]:

@@ -31,7 +31,8 @@ new file mode 100644
 
 
 def task(i: int, repo: str) -> Task:
-    return Task(f"{repo.replace('/', '__')}-{i}", repo, "0" * 40, f"issue {i}", PATCH)
+    return Task(f"{repo.replace('/', '__')}-{i}", repo, "0" * 40, f"issue {i}", PATCH, fail_to_pass=("t",),
+                image="img", eval_script="#!/bin/bash\n", log_parser="parse_log_pytest", eval_type="pass_and_fail")
 
 
 TASKS = [task(1, "org/alpha"), task(2, "org/alpha"), task(3, "org/beta")]

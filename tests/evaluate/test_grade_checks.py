@@ -10,7 +10,8 @@ import pytest
 
 from swe_srl.errors import ConfigError, DataError
 from swe_srl.evaluate import grade as grade_module
-from swe_srl.evaluate.grade import check_gradable, grade
+from swe_srl.evaluate.grade import grade
+from swe_srl.tasks.gradable import check_gradable
 from swe_srl.tasks.task import Task
 
 TASK = Task(
