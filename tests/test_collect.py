@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from swe_srl.errors import ConfigError
+from swe_srl.errors import ConfigError, DataError
 from swe_srl.formats.importing import import_paths
 from swe_srl.jobs.batch import Job, run_batch
 from swe_srl.jobs.store import RunStore
@@ -198,3 +198,25 @@ def test_collect_runs_on_the_local_backend(tmp_path: Path, docker_client, monkey
     (record,) = [record for _, record in RunStore(tmp_path / RUNS_DIR).items()]
     assert record["instance_id"] == task.instance_id and record["resolved"] is True
     assert "diff --git" in record["trajectory"]["patch"]
+
+
+def test_ungradable_rows_stop_collect_before_any_job_or_are_skipped_and_counted(tmp_path: Path) -> None:
+    good = Task("org__repo-1", "org/repo", "0" * 40, "issue", "", **GRADABLE)
+    legacy = Task("org__repo-2", "org/repo", "0" * 40, "issue", "")  # no image, eval_script, ...
+    calls: list[str] = []
+
+    def run_one(job: Job) -> dict:
+        from swe_srl.actions import Action
+        from swe_srl.trajectory import Step, Trajectory
+
+        calls.append(job.key)
+        t = Trajectory(job.task.instance_id, "agent", (Step(Action.submit(), ""),), resolved=True,
+                       metadata={"trajectory_id": job.key, "seed": job.sample})
+        return {"key": job.key, "trajectory": t.to_json()}
+
+    with pytest.raises(DataError, match=r"rows.jsonl: field 'image': row 2 \(org__repo-2\)"):
+        collect([good, legacy], None, tmp_path / "a", samples=(0,), run_one=run_one, source="rows.jsonl")
+    assert calls == [] and not (tmp_path / "a").exists()
+    summary = collect([good, legacy], None, tmp_path / "b", samples=(0,), run_one=run_one, skip_ungradable=True)
+    assert calls == ["org__repo-1_0"] and summary.total == 1 and summary.skipped_ungradable == 1
+    assert json.loads((tmp_path / "b" / SUMMARY_FILE).read_text())["skipped_ungradable"] == 1

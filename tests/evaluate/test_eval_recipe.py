@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,11 +10,15 @@ import pytest
 
 from swe_srl.errors import ConfigError, DataError
 from swe_srl.evaluate.chart import render_html
+from swe_srl.evaluate.datasets import SWE_BENCH_VERIFIED, load_eval_tasks
 from swe_srl.evaluate.oracle import END_TO_END, ORACLE, oracle_files, setting_hint
 from swe_srl.evaluate.predictions import Prediction, read_predictions, write_predictions
 from swe_srl.evaluate.resolve_rate import setting_report
 from swe_srl.recipes.evaluate import evaluate
+from swe_srl.tasks.load import load_tasks
 from swe_srl.tasks.task import Task
+
+LEGACY = Path(__file__).parents[1] / "tasks" / "fixtures" / "legacy_verified.jsonl"
 
 PATCH = """diff --git a/pkg/parse.py b/pkg/parse.py
 --- a/pkg/parse.py
@@ -116,3 +121,32 @@ def test_html_escapes_names() -> None:
         {"instance_id": "x", "repo": "a<b", "resolved": True}])})
     page = render_html(report)
     assert "a&lt;b" in page and "&lt;m&gt;" in page and "100.0% (1/1)" in page
+
+
+def test_ungradable_rows_stop_the_evaluation_before_any_run(tmp_path: Path) -> None:
+    legacy = load_tasks(LEGACY)
+    calls: list = []
+    with pytest.raises(DataError, match=r"legacy_verified.jsonl: field 'image': row 4 \(django__django-11099\)"):
+        evaluate([*TASKS, *legacy], None, tmp_path, model="m", dataset=str(LEGACY), run_one=_fake_runner(calls, set()))
+    assert calls == [] and not (tmp_path / "report.json").exists()  # never a 0% from rows never gradable
+
+
+def test_skipped_rows_and_the_dataset_revision_are_in_the_report(tmp_path: Path) -> None:
+    legacy = load_tasks(LEGACY)
+    calls: list = []
+    report = evaluate([*TASKS, *legacy], None, tmp_path, model="m", dataset="SWE-bench/SWE-bench_Verified",
+                      revision="abc123", skip_ungradable=True, settings=[END_TO_END], run_one=_fake_runner(calls, set()))
+    assert len(calls) == 3 and report.settings[END_TO_END].overall.total == 3
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert (saved["dataset"], saved["revision"], saved["rows"]) == ("SWE-bench/SWE-bench_Verified", "abc123", 7)
+    assert len(saved["skipped_ungradable"]) == 4
+    assert saved["skipped_ungradable"][0].startswith("SWE-bench/SWE-bench_Verified: row 4 (django__django-11099): "
+                                                     "field 'image'")
+
+
+def test_hub_dataset_needs_a_pinned_revision_and_files_record_their_hash() -> None:
+    with pytest.raises(ConfigError, match="--revision: the commit sha of SWE-bench/SWE-bench_Verified"):
+        load_eval_tasks(SWE_BENCH_VERIFIED)
+    dataset = load_eval_tasks(str(LEGACY))
+    assert dataset.name == str(LEGACY) and len(dataset.tasks) == 4
+    assert dataset.revision == "sha256:" + hashlib.sha256(LEGACY.read_bytes()).hexdigest()[:16]
