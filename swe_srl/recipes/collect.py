@@ -29,6 +29,7 @@ from swe_srl.atomic import remove_stale_temps, write_text_atomic
 from swe_srl.errors import ConfigError
 from swe_srl.formats.importing import import_paths
 from swe_srl.formats.openhands_rows import to_chat_row
+from swe_srl.images.registry import require_registry_images
 from swe_srl.jobs.batch import BatchProgress, Job
 from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
 from swe_srl.jobs.store import RunStore
@@ -130,6 +131,8 @@ def collect(
     sandbox-and-harness job runner (tests).
     """
     checked = check_rows(tasks, source, skip_ungradable=skip_ungradable)
+    if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs
+        require_registry_images(checked.tasks)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)  # an output rewrite cut short by the last crash

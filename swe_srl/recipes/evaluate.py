@@ -25,6 +25,7 @@ from swe_srl.evaluate.chart import write_chart
 from swe_srl.evaluate.oracle import SETTINGS, setting_hint
 from swe_srl.evaluate.predictions import Prediction, write_predictions
 from swe_srl.evaluate.resolve_rate import EvalReport, setting_report
+from swe_srl.images.registry import require_registry_images
 from swe_srl.jobs.batch import BatchProgress, Job
 from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
 from swe_srl.jobs.store import RunStore
@@ -94,6 +95,8 @@ def evaluate(
     if unknown or not settings:
         raise ConfigError(f"settings must be some of {', '.join(SETTINGS)}, got {list(settings)}")
     checked = check_rows(tasks, dataset, skip_ungradable=skip_ungradable)
+    if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs
+        require_registry_images(checked.tasks)
     out_dir = Path(out_dir)
     jobs = [Job(task, 0) for task in checked.tasks]
     repos = {task.instance_id: task.repo for task in tasks}
