@@ -150,3 +150,15 @@ def test_hub_dataset_needs_a_pinned_revision_and_files_record_their_hash() -> No
     dataset = load_eval_tasks(str(LEGACY))
     assert dataset.name == str(LEGACY) and len(dataset.tasks) == 4
     assert dataset.revision == "sha256:" + hashlib.sha256(LEGACY.read_bytes()).hexdigest()[:16]
+
+
+def test_eval_command_on_legacy_rows_exits_non_zero_before_any_sandbox(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from swe_srl.cli import main
+
+    out = tmp_path / "eval"
+    code = main(["eval", "--dataset", str(LEGACY), "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
+                 "--out", str(out)])
+    assert code != 0 and not out.exists()
+    said = " ".join(capsys.readouterr().out.split())
+    assert "row 1 (django__django-11099)" in said and "swe-srl tasks convert" in said
