@@ -6,7 +6,8 @@ behind): a `diff` against it points straight at the bug. A package's *fingerprin
 path relative to its import root (`attr/_make.py`), the short hashes of its distinct non-blank
 lines, so it can travel into an image without carrying the source. A file is a copy of a module
 when its path ends with the module's relative path (plain, compiled under `__pycache__`, or as a
-member of a .whl/.zip/.egg/.tar.gz) and it shares at least ``min_shared`` of the module's lines.
+member of a .whl/.zip/.egg/.tar.gz) and it shares at least ``min_shared`` of the module's lines;
+a compiled file counts when no source sits beside it (else the source is judged).
 
 This file runs on the host (to make fingerprints) and, stdlib only, as a script inside an image:
 `python3 copies.py find|remove FINGERPRINT.json` prints the copies found (and removed) as JSON.
@@ -40,11 +41,17 @@ def fingerprint(modules: dict[str, str]) -> dict[str, list[str]]:
     return {path: line_hashes(text) for path, text in sorted(modules.items())}
 
 
-def _match(path: str, fp: dict[str, list[str]]) -> str | None:
-    """The module whose relative path ``path`` ends with (for a .pyc: its source's), if any."""
+def _source_of(path: str) -> str:
+    """Where a `__pycache__/NAME.TAG.pyc` file's source sits (``path`` itself for anything else)."""
     head, name = os.path.split(path)
     if name.endswith(".pyc") and os.path.basename(head) == "__pycache__":
-        path = os.path.join(os.path.dirname(head), name.split(".", 1)[0] + ".py")
+        return os.path.join(os.path.dirname(head), name.split(".", 1)[0] + ".py")
+    return path
+
+
+def _match(path: str, fp: dict[str, list[str]]) -> str | None:
+    """The module whose relative path ``path`` ends with (for a .pyc: its source's), if any."""
+    path = _source_of(path)
     for module in fp:
         if path == module or path.endswith("/" + module):
             return module
@@ -62,8 +69,8 @@ def _judge(path: str, read, fp: dict[str, list[str]], min_shared: float) -> dict
     module = _match(path, fp)
     if module is None:
         return None
-    if path.endswith(".pyc"):  # compiled: no lines to compare, but only a copy compiles to this path
-        return {"path": path, "module": module, "shared": None}
+    if path.endswith(".pyc"):  # compiled: no lines to compare; its source beside it is judged instead
+        return None if os.path.exists(_source_of(path)) else {"path": path, "module": module, "shared": None}
     try:
         shared = _shared(read().decode("utf-8", errors="replace"), fp[module])
     except (OSError, tarfile.TarError, zipfile.BadZipFile, KeyError):
@@ -81,12 +88,14 @@ def _archive_copies(path: str, fp: dict[str, list[str]], min_shared: float) -> l
         if path.endswith((".whl", ".zip", ".egg")):
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
+                    if member.endswith(".pyc"):  # wheels and eggs ship their sources: those are judged
+                        continue
                     hit = _judge(member, lambda m=member: archive.read(m), fp, min_shared)
                     found += [dict(hit, path=path, member=member)] if hit else []
         else:
             with tarfile.open(path) as archive:
                 for info in archive:
-                    if info.isfile():
+                    if info.isfile() and not info.name.endswith(".pyc"):
                         hit = _judge(info.name, lambda i=info: archive.extractfile(i).read(), fp, min_shared)
                         found += [dict(hit, path=path, member=info.name)] if hit else []
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError):
@@ -121,11 +130,7 @@ def removal_target(copy: dict) -> str:
     """What to delete for a copy: the archive holding it, else its top-level package folder or module."""
     if "member" in copy:
         return copy["path"]
-    module = copy["module"]
-    source = copy["path"]
-    if source.endswith(".pyc"):
-        head, name = os.path.split(source)
-        source = os.path.join(os.path.dirname(head), name.split(".", 1)[0] + ".py")
+    module, source = copy["module"], _source_of(copy["path"])
     root = source[: len(source) - len(module)]
     return root + module.split("/", 1)[0]
 

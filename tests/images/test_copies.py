@@ -23,7 +23,9 @@ def _tree(tmp_path: Path) -> Path:
     _write(root / "testbed/pkg/more.py", MORE)  # the task's own repo: never a copy
     _write(root / "usr/lib/python3/dist-packages/pkg/more.py", MORE.replace("+ 3", "- 3"))  # an older release
     _write(root / "usr/lib/python3/dist-packages/pkg/__init__.py", INIT)
-    _write(root / "usr/lib/python3/dist-packages/pkg/__pycache__/more.cpython-311.pyc", "compiled")
+    _write(root / "usr/lib/python3/dist-packages/pkg/__pycache__/more.cpython-311.pyc", "compiled")  # source beside
+    _write(root / "usr/lib/python3/dist-packages/sourceless/pkg/__pycache__/more.cpython-311.pyc", "compiled")
+    _write(root / "opt/unrelated/pkg/__pycache__/more.cpython-311.pyc", "compiled")  # its source is not a copy
     _write(root / "usr/lib/python3/dist-packages/other/_vendor/pkg/more.py", MORE)  # vendored
     _write(root / "usr/lib/python3/dist-packages/other/_vendor/pkg/helper.py", "x = 1\n")
     _write(root / "opt/unrelated/pkg/more.py", "print('another project, same file name')\n")
@@ -40,7 +42,7 @@ def test_every_copy_outside_testbed_is_found_and_unrelated_files_are_not(tmp_pat
              for c in found}
     assert where == {
         "usr/lib/python3/dist-packages/pkg/more.py",
-        "usr/lib/python3/dist-packages/pkg/__pycache__/more.cpython-311.pyc",
+        "usr/lib/python3/dist-packages/sourceless/pkg/__pycache__/more.cpython-311.pyc",
         "usr/lib/python3/dist-packages/other/_vendor/pkg/more.py",
         "tmp/pkg-1.0-py3-none-any.whl!pkg/more.py",
     }
@@ -64,6 +66,7 @@ def test_removal_deletes_whole_packages_and_archives_and_leaves_the_rest(tmp_pat
         "tmp/pkg-1.0-py3-none-any.whl",
         "usr/lib/python3/dist-packages/other/_vendor/pkg",
         "usr/lib/python3/dist-packages/pkg",
+        "usr/lib/python3/dist-packages/sourceless/pkg",
     ]
     assert (root / "testbed/pkg/more.py").read_text() == MORE
     assert (root / "opt/unrelated/pkg/more.py").exists()
