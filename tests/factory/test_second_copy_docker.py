@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from swe_srl.config.synthesize import SynthConfig
-from swe_srl.errors import PackageError
 from swe_srl.factory.report import PackageReport
 from swe_srl.factory.second_copy import copies_in_sandbox
 from swe_srl.factory.validate import SECOND_COPY
@@ -21,7 +20,7 @@ from swe_srl.images import package as package_module
 from swe_srl.images.package import prepare_package
 from swe_srl.recipes.synthesize import synthesize, synthesize_package
 from swe_srl.sandbox.docker import DockerSandbox
-from tests.factory.sdists import make_sdist
+from tests.factory.sdists import make_sdist, sdist_or_skip
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 CACHE = Path.home() / ".cache" / "swe-srl" / "factory"
@@ -35,12 +34,7 @@ SITE = "/usr/lib/python3/dist-packages"
 
 @pytest.mark.parametrize("spec", sorted(PACKAGES))
 def test_tasks_of_packages_debian_ships_read_no_second_copy(spec, docker_client, tmp_path):
-    from swe_srl.images.sdist import download_sdist
-
-    try:
-        download_sdist(spec, CACHE / "sdists")
-    except PackageError as err:
-        pytest.skip(f"cannot download {spec} from the package index: {err}")
+    sdist_or_skip(spec, CACHE)
     folders, kinds = PACKAGES[spec]
     config = SynthConfig(out=tmp_path / "out", max_per_package=1, max_tries=4, workers=1, suite_timeout=180,
                          kinds=kinds, cache=CACHE)
