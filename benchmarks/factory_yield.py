@@ -10,7 +10,8 @@ Two parts, one run:
    first and confirms on the whole suite only when one of them fails. Validation time only; task
    images are the same for both and left out. Verdicts must agree (the quick run only drops
    candidates that break none of their callers).
-2. The full recipe on every package: tried, kept, share kept, setup and validation time.
+2. The full recipe on every package: tried, kept, share kept, dropped for a second copy of the
+   package in the task's image (the answer rule), setup and validation time.
 Setup (download, images, two baseline runs) is reported apart, since images are cached by content.
 Needs Docker and the package index (or sdists already in the cache).
 """
@@ -27,7 +28,7 @@ from swe_srl.factory.baseline import run_baseline
 from swe_srl.factory.candidates import candidates_for
 from swe_srl.config.synthesize import SynthConfig
 from swe_srl.factory.runner import ValidationContainer
-from swe_srl.factory.validate import validate
+from swe_srl.factory.validate import SECOND_COPY, validate
 from swe_srl.images.package import prepare_package
 from swe_srl.recipes.synthesize import synthesize
 
@@ -88,7 +89,7 @@ def main() -> None:
     _, report = synthesize(args.packages, config)
     cores = min(args.workers, os.cpu_count() or 1)
     print(f"full recipe ({args.workers} worker(s), up to {args.max_per_package} tasks per package):")
-    print(f"{'package':<18}{'cands':>6}{'tried':>6}{'kept':>6}{'share':>7}{'setup s':>9}{'valid s':>9}"
+    print(f"{'package':<18}{'cands':>6}{'tried':>6}{'kept':>6}{'share':>7}{'2nd copy':>9}{'setup s':>9}{'valid s':>9}"
           f"{'tasks/h/core':>14}")
     for p in report.packages:
         tried, kept = sum(p.tried.values()), sum(p.kept.values())
@@ -96,7 +97,9 @@ def main() -> None:
             print(f"{p.spec:<18} failed at {p.stage}: {p.error.splitlines()[0]}")
             continue
         validating = max(p.seconds - p.setup_seconds, 1e-9)
-        print(f"{p.spec:<18}{p.candidates:>6}{tried:>6}{kept:>6}{kept / max(tried, 1):>7.0%}{p.setup_seconds:>9.1f}"
+        copies = sum(reasons.get(SECOND_COPY, 0) for reasons in p.dropped.values())
+        print(f"{p.spec:<18}{p.candidates:>6}{tried:>6}{kept:>6}{kept / max(tried, 1):>7.0%}{copies:>9}"
+              f"{p.setup_seconds:>9.1f}"
               f"{validating:>9.1f}{kept / (validating / 3600) / cores:>14.0f}")
     for kind, counts in report.totals().items():
         print(f"  {kind:<22}{counts}")

@@ -27,7 +27,7 @@ from swe_srl.factory.report import PackageReport
 from swe_srl.factory.rewrite import rewrite_client
 from swe_srl.factory.runner import ValidationContainer
 from swe_srl.factory.source import Module
-from swe_srl.factory.validate import GOLD_FAILS, TASK_ERROR, Verdict, validate
+from swe_srl.factory.validate import TASK_ERROR, Verdict, validate
 from swe_srl.images.sdist import source_files
 from swe_srl.tasks.task import Task
 
@@ -117,11 +117,14 @@ class _Validation:
 
     def _validate(self, container: ValidationContainer, mutation: Mutation) -> tuple[Verdict, Task | None]:
         verdict = validate(container, self.run.baseline, mutation, self.run.originals[mutation.path], self.timeout)
+        if not verdict.kept:
+            return verdict, None
         try:
-            return verdict, make_task(self.run, mutation, verdict, self.lock) if verdict.kept else None
+            task, reason = make_task(self.run, mutation, verdict, self.lock)
         except SweSrlError as err:  # one candidate's row could not be made: drop it, go on
             log.warning("%s: candidate %s in %s dropped: %s", self.run.package.spec, mutation.kind, mutation.path, err)
             return Verdict(False, TASK_ERROR), None
+        return (verdict, task) if task is not None else (Verdict(False, reason), None)
 
     def _record(self, mutation: Mutation, verdict: Verdict, task: Task | None, outcome: str | None) -> None:
         report = self.report
@@ -135,7 +138,7 @@ class _Validation:
                 with open(self.run.rows_file, "a") as handle:
                     handle.write(json.dumps(task.to_row()) + "\n")
             else:
-                report.drop(mutation.kind, verdict.reason or GOLD_FAILS)
+                report.drop(mutation.kind, verdict.reason)
             if self.progress is not None:
                 self.progress(f"{self.run.package.spec}: {len(self.kept)} kept of {sum(report.tried.values())} tried",
                               len(self.kept), self.run.config.max_per_package)

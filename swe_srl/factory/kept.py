@@ -16,7 +16,8 @@ from swe_srl.config.synthesize import SynthConfig
 from swe_srl.factory.mutation import Mutation
 from swe_srl.factory.rewrite import REWRITTEN, ChatModel, rewrite_statement
 from swe_srl.factory.statement import Failure, changed_lines, parse_failures, write_statement
-from swe_srl.factory.validate import Verdict
+from swe_srl.factory.second_copy import copies_in_sandbox
+from swe_srl.factory.validate import GOLD_FAILS, SECOND_COPY, Verdict
 from swe_srl.host import git
 from swe_srl.images.package import PreparedPackage
 from swe_srl.images.sdist import REPO_COMMIT
@@ -38,8 +39,12 @@ class PackageRun:
     rows_file: Path  # kept tasks are appended here as they are kept
 
 
-def make_task(run: PackageRun, mutation: Mutation, verdict: Verdict, lock: threading.Lock) -> Task | None:
-    """The task of a kept candidate; None when ``config.verify`` finds its gold patch failing under the harness."""
+def make_task(run: PackageRun, mutation: Mutation, verdict: Verdict, lock: threading.Lock) -> tuple[Task | None, str]:
+    """The task of a kept candidate and "", or None and why it was dropped.
+
+    Dropped when a copy of the package is readable in its sandbox (SECOND_COPY), or when
+    ``config.verify`` finds its gold patch failing under the harness (GOLD_FAILS).
+    """
     package, original = run.package, run.originals[mutation.path]
     buggy = mutation.apply(original)
     key = mutation.key(original)
@@ -62,13 +67,18 @@ def make_task(run: PackageRun, mutation: Mutation, verdict: Verdict, lock: threa
               "function": mutation.function, "lineno": mutation.lineno, "description": mutation.description,
               "env_image": package.env, "pristine_commit": package.base_sha},
     )
+    found = copies_in_sandbox(task, package.fingerprint)
+    if found:
+        log.warning("%s: %s dropped: its sandbox can read %d copies of the package, first %s", package.spec,
+                    task.instance_id, len(found), found[0]["path"])
+        return None, SECOND_COPY
     if run.config.verify:
         graded = grade(task, gold, run_id="factory-verify", log_dir=run.config.out / "verify")
         if not graded.resolved:
             log.warning("%s: gold patch does not resolve %s under the harness; dropped", package.spec,
                         task.instance_id)
-            return None
-    return task
+            return None, GOLD_FAILS
+    return task, ""
 
 
 def _statement(name: str, verdict: Verdict, f2p: list[str], changed: list[str], iid: str) -> str:

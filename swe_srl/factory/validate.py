@@ -20,6 +20,7 @@ TIMEOUT = "timeout"
 DUPLICATE = "duplicate"
 GOLD_FAILS = "gold_does_not_resolve"
 TASK_ERROR = "task_error"  # the row or its image could not be made
+SECOND_COPY = "second_copy_in_image"  # the package's source is readable outside /testbed (second_copy.py)
 
 
 @dataclass(frozen=True)

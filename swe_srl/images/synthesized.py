@@ -3,6 +3,8 @@
 The environment image is the base image plus the package's test requirements (installed from
 wheels fetched on the host: containers have no network) and a `.pth` file that puts /testbed (or
 /testbed/src) on the path, with a minimal dist-info so `importlib.metadata` finds the package.
+Every other copy of the package's modules in it (Debian's, one vendored in another package, one
+a requirement pulled in) is then deleted (images/copies.py): the tools import the one at /testbed.
 Its tag is a digest of everything that goes in, so it is built once per content. A task image adds
 the buggy repository at /testbed (one commit: the task's base_commit) and is tagged by that sha.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from swe_srl.errors import PackageError, SandboxError
+from swe_srl.images import copies
 from swe_srl.host.docker import build_image, has_image
 from swe_srl.images.base import AGENT_UID, LABEL_BASE, ensure_base_image
 from swe_srl.images.sdist import normalize
@@ -56,12 +59,14 @@ class PackageEnv:
     root: str  # where the package imports from: "src", or "" for the repo root
     wheels: Path  # the folder of wheels downloaded on the host (pip's own among them)
     requirements: tuple[str, ...]  # the test requirements those wheels provide
+    fingerprint: str  # JSON of the package's module fingerprints (images/copies.py): what to delete
 
 
 def env_image_tag(env: PackageEnv, base: str) -> str:
     """The content tag of a package's environment image."""
     wheel_digests = [f"{p.name}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in sorted(env.wheels.glob("*.whl"))]
-    digest = _digest(base, env.name, env.version, env.root, "\n".join(env.requirements), "\n".join(wheel_digests))
+    digest = _digest(base, env.name, env.version, env.root, "\n".join(env.requirements), "\n".join(wheel_digests),
+                     env.fingerprint, Path(copies.__file__).read_bytes())
     return f"{ENV_REPOSITORY}.{normalize(env.name)}:{digest[:12]}"
 
 
@@ -86,8 +91,14 @@ def ensure_env_image(env: PackageEnv, client: Any) -> str:
             # pip runs straight from its wheel: the base image has no pip of its own.
             f"RUN python3 /tmp/swe-srl-wheels/{pips[-1].name}/pip install -q --no-index --find-links /tmp/swe-srl-wheels "
             "--break-system-packages --root-user-action=ignore --no-warn-script-location --disable-pip-version-check "
+            "--no-cache-dir "
             "-r /tmp/swe-srl-wheels/requirements.txt && rm -rf /tmp/swe-srl-wheels",
         ]
+    files["copies/copies.py"] = Path(copies.__file__).read_bytes()
+    files["copies/fingerprint.json"] = env.fingerprint.encode()
+    lines += ["COPY copies/ /tmp/swe-srl-copies/",
+              "RUN python3 /tmp/swe-srl-copies/copies.py remove /tmp/swe-srl-copies/fingerprint.json "
+              "&& rm -rf /tmp/swe-srl-copies"]
     log.info("%s: building environment image %s (%d requirements)", env.spec, tag, len(env.requirements))
     _build(client, tag, "\n".join(lines) + "\n", files, {LABEL_BASE: base, LABEL_ENV: env.spec}, env.spec)
     return tag

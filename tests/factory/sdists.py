@@ -1,10 +1,15 @@
-"""Tiny local sdists for the factory's failure paths (written here, no network needed)."""
+"""Tiny local sdists for the factory's failure paths (written here, no network needed), and PyPI ones or a skip."""
 
 from __future__ import annotations
 
 import io
 import tarfile
 from pathlib import Path
+
+import pytest
+
+from swe_srl.errors import PackageError
+from swe_srl.images.sdist import download_sdist
 
 
 def make_sdist(dest: Path, name: str, version: str, files: dict[str, str]) -> Path:
@@ -18,3 +23,11 @@ def make_sdist(dest: Path, name: str, version: str, files: dict[str, str]) -> Pa
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
     return path
+
+
+def sdist_or_skip(spec: str, cache: Path) -> None:
+    """Download ``spec``'s sdist into ``cache`` (kept there), or skip the test when the index cannot be reached."""
+    try:
+        download_sdist(spec, cache / "sdists")
+    except PackageError as err:
+        pytest.skip(f"cannot download {spec} from the package index: {err}")

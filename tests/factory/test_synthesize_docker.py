@@ -20,7 +20,7 @@ from swe_srl.config.synthesize import SynthConfig
 from swe_srl.images import synthesized as image
 from swe_srl.recipes.synthesize import REPORT_FILE, TASKS_FILE, synthesize, synthesize_package
 from swe_srl.tasks.load import load_tasks
-from tests.factory.sdists import make_sdist
+from tests.factory.sdists import make_sdist, sdist_or_skip
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 TOOLZ = "toolz==0.12.1"
@@ -37,12 +37,7 @@ def synthesized(docker_client, tmp_path_factory):
                               "    assert f() == 1\n"})
     out = tmp_path_factory.mktemp("synth")
     config = SynthConfig(out=out, max_per_package=3, max_tries=8, workers=1, suite_timeout=8, cache=CACHE)
-    from swe_srl.images.sdist import download_sdist
-
-    try:
-        download_sdist(TOOLZ, CACHE / "sdists")
-    except PackageError as err:
-        pytest.skip(f"cannot download {TOOLZ} from the package index: {err}")
+    sdist_or_skip(TOOLZ, CACHE)
     config_toolz = SynthConfig(out=out, max_per_package=3, max_tries=8, workers=1, suite_timeout=120, cache=CACHE)
     tasks, report = synthesize([str(no_tests), str(slow)], config, client=docker_client)
     assert not tasks
@@ -155,12 +150,8 @@ MORE_PACKAGES = {
 def test_another_package_yields_a_task_the_harness_grades(spec, docker_client, tmp_path):
     """One kept task within a few tries, loadable, resolved by its gold patch and not by an empty one."""
     from swe_srl.evaluate.grade import grade
-    from swe_srl.images.sdist import download_sdist
 
-    try:
-        download_sdist(spec, CACHE / "sdists")
-    except PackageError as err:
-        pytest.skip(f"cannot download {spec} from the package index: {err}")
+    sdist_or_skip(spec, CACHE)
     name = spec.partition("==")[0]
     config = SynthConfig(out=tmp_path / "out", max_per_package=1, max_tries=4, workers=1, suite_timeout=120,
                          kinds=MORE_PACKAGES[spec], cache=CACHE)
