@@ -10,6 +10,11 @@ policy that sampled the completions, and ``A`` the completion's group advantage:
 
 Averaging over all tokens of the batch (not per sequence first) is DAPO's token-level averaging:
 long completions are not down-weighted per token.
+
+The clip *binds* on a token where min() takes the clipped term and it differs from the unclipped
+one (ratio above 1 + clip_high with A > 0, or below 1 - clip_low with A < 0): there the policy
+term has no gradient. ``clip_fraction`` counts those tokens; out of range the other way the
+unclipped term is the smaller and the token still learns.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ def policy_loss(
     loss = (per_token * mask).sum() / denominator
     with torch.no_grad():
         n = max(mask.sum().item(), 1.0)
-        clip_hit = ((ratio * adv) != (clipped * adv)).to(logp.dtype)
+        clip_hit = (clipped * adv < ratio * adv).to(logp.dtype)  # min() took the clipped term
         parts = LossParts(
             policy=float(((-torch.minimum(ratio * adv, clipped * adv)) * mask).sum() / n),
             kl=float((kl * mask).sum() / n) if ref_logp is not None else 0.0,

@@ -30,7 +30,7 @@ from swe_srl.train.packing import Pair, plan_packs
 class UpdateStats:
     """What one batch's optimizer steps did (means over micro-batches)."""
 
-    loss: float  # summed over the batch's micro-batches (each is already a share of the token mean)
+    loss: float  # mean over the optimizer steps (a step's loss: its micro-batches' shares of the token mean, summed)
     kl: float | None  # None when no reference log-probs were computed
     clip_fraction: float
     grad_norm: float
@@ -103,11 +103,12 @@ def train_on_batch(model: Any, reference: Callable[[], ContextManager[Any]], opt
                             ref[u, m] = logprobs(ref_model, rows)[0]
 
     # --- policy updates: each part of the batch is one optimizer step, its micro-batches accumulated
-    losses, kls, clips, grad_norm = [], [], [], 0.0
+    losses, kls, clips, grad_norm = [], [], [], 0.0  # losses: one sum per optimizer step
     for u, micro in enumerate(plan):
         # The token mean's denominator: this step's tokens on all ranks, per rank (FSDP averages gradients).
         tokens = world.total(sum(len(pairs[i][1]) for rows in micro if rows for i in rows)) / world.size
         optimizer.zero_grad(set_to_none=True)
+        losses.append(0.0)
         for m, rows in enumerate(micro):
             logp, mask = logprobs(model, rows)
             loss, parts = policy_loss(logp, logp.detach() if reuse_live else old[u, m],
@@ -118,12 +119,12 @@ def train_on_batch(model: Any, reference: Callable[[], ContextManager[Any]], opt
                 (loss * 0.0).backward()
                 continue
             loss.backward()
-            losses.append(loss.item())
+            losses[-1] += loss.item()
             kls.append(parts.kl)
             clips.append(parts.clip_fraction)
         grad_norm = clip_gradients([p for p in model.parameters() if p.requires_grad], max_grad_norm)
         optimizer.step()
         scheduler.step()
-    return UpdateStats(loss=sum(losses), kl=sum(kls) / len(kls) if kls and ref else None,
+    return UpdateStats(loss=sum(losses) / len(losses) if losses else 0.0, kl=sum(kls) / len(kls) if kls and ref else None,
                        clip_fraction=sum(clips) / len(clips) if clips else 0.0, grad_norm=grad_norm,
                        updates=len(plan))

@@ -166,3 +166,28 @@ def test_lora_run_trains_adapters_and_uses_the_base_as_reference(warm):
     base = AutoModelForCausalLM.from_pretrained(warm / "warm")
     loaded = PeftModel.from_pretrained(base, result.final_model)
     assert any("lora_" in name for name, _ in loaded.named_parameters())
+
+
+def test_the_logged_loss_is_the_mean_over_the_optimizer_steps():
+    """Two optimizer steps that leave the policy where it is (learning rate 0): each step's ratio is 1, so
+    its loss is -sum(A * completion length) / its tokens, and the record shows the mean of the two."""
+    import contextlib
+
+    from swe_srl.config import GrpoConfig
+    from swe_srl.train.update import train_on_batch
+
+    tokenizer = tiny_tokenizer()
+    model = tiny_model(tokenizer, seed=0)
+    prompt = (5, 6, 7)
+    completions = [(8, 9), (10,), (11, 12, 13), (14, 15, 16, 17)]  # steps: rows 0-1 (3 tokens), rows 2-3 (7)
+    advantages = torch.tensor([1.0, -0.5, 0.25, -1.0])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+    stats = train_on_batch(model, lambda: contextlib.nullcontext(None), optimizer, scheduler,
+                           [(prompt, c) for c in completions], advantages,
+                           grpo=GrpoConfig(updates_per_step=2, micro_batch_size=1, kl_beta=0.0, log_kl=False),
+                           max_grad_norm=1.0, device=torch.device("cpu"), pad_id=tokenizer.pad_token_id, shared=False)
+    first = -(1.0 * 2 - 0.5 * 1) / 3
+    second = -(0.25 * 3 - 1.0 * 4) / 7
+    assert stats.updates == 2
+    assert stats.loss == pytest.approx((first + second) / 2, rel=1e-6)

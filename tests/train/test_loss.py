@@ -62,3 +62,19 @@ def test_k3_is_zero_at_equality_and_positive_elsewhere():
 def test_token_logprobs_gathers_log_softmax():
     logits = torch.tensor([[[0.0, math.log(3.0)]]])
     assert token_logprobs(logits, torch.tensor([[1]])).item() == pytest.approx(math.log(0.75))
+
+
+def test_clip_fraction_counts_only_tokens_where_the_clip_binds():
+    # One token per case, clip range [0.8, 1.2]. The clip binds where min() takes the clipped term and
+    # it differs: ratio above 1.2 with A > 0, or below 0.8 with A < 0. Out of range the other way, the
+    # unclipped term is the smaller one and keeps its gradient; with A = 0 both terms are 0.
+    ratios = torch.tensor([1.5, 0.5, 1.5, 0.5, 1.0, 2.0])
+    advantages = torch.tensor([1.0, 1.0, -1.0, -1.0, 1.0, 0.0])
+    binds = [True, False, False, True, False, False]
+    logp = torch.zeros(6, 1, requires_grad=True)
+    old = -ratios.log().unsqueeze(1)  # ratio = exp(logp - old)
+    loss, parts = policy_loss(logp, old, advantages, torch.ones(6, 1), clip_low=0.2, clip_high=0.2)
+    assert parts.clip_fraction == pytest.approx(2 / 6)
+    loss.backward()
+    # The same tokens, seen through the gradient: a binding clip leaves the token without one.
+    assert [g == 0.0 for g in logp.grad[:, 0].tolist()] == [b or a == 0 for b, a in zip(binds, advantages.tolist())]
