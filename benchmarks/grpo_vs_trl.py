@@ -106,7 +106,7 @@ def peak_gpu_bytes() -> int | None:
 def run_ours(args: argparse.Namespace, shared: bool) -> dict:
     from swe_srl.config import load_config
     from swe_srl.reward import Score
-    from swe_srl.train.grpo import run
+    from swe_srl.recipes.train_srl import run
 
     work = Path(args.workdir)
     config = load_config("tiny-cpu", [

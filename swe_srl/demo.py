@@ -60,7 +60,7 @@ def run_demo(workdir: Path, say: Callable[[str], None] = lambda _: None) -> Demo
     from swe_srl.agent.factory import client_factory
     from swe_srl.agent.loop import AgentConfig
     from swe_srl.evaluate.run_eval import SETTINGS, evaluate
-    from swe_srl.train import grpo, sft
+    from swe_srl.recipes import train_sft as sft, train_srl as grpo
     from swe_srl.train.tiny import tiny_tokenizer
 
     workdir.mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,8 @@ import synthetic  # noqa: E402
 
 from swe_srl.config import load_config  # noqa: E402
 from swe_srl.errors import ConfigError  # noqa: E402
-from swe_srl.train.grpo import run  # noqa: E402
-from swe_srl.train.sft import sft_steps  # noqa: E402
+from swe_srl.recipes.train_srl import run  # noqa: E402
+from swe_srl.recipes.train_sft import sft_steps  # noqa: E402
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -109,7 +109,7 @@ def test_sharded_sft_takes_the_steps_one_process_takes(warm):
     4/3 over the ranks give them different micro-batch counts (forward_batch_size 3)."""
     from safetensors.torch import load_file
 
-    from swe_srl.train.sft import run as sft
+    from swe_srl.recipes.train_sft import run as sft
 
     args = ["--config", "sft-tiny-cpu", f"data.path={warm / 'data'}", "max_steps=3", "global_batch_size=7",
             "forward_batch_size=3", "include_thought=false", "tensorboard=false", "save_every=0"]

@@ -16,7 +16,7 @@ from swe_srl.errors import DataError
 from swe_srl.stepwise import StepwiseConfig
 from swe_srl.train.metrics import read_metrics
 from swe_srl.train.schedule import make_scheduler
-from swe_srl.train.sft import accumulate_gradients, masked_nll, run, total_steps
+from swe_srl.recipes.train_sft import accumulate_gradients, masked_nll, run, total_steps
 from swe_srl.train.sft_data import (
     IGNORE, SftItems, assistant_text, collate, encode_conversation,
 )

@@ -32,7 +32,7 @@ from swe_srl.errors import ConfigError
 from swe_srl.train.checkpoint import resume_latest, save_checkpoint
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.distributed import World, clip_gradients
-from swe_srl.train.grpo import TrainResult, begin_run, finish_run, seed_everything
+from swe_srl.recipes.train_srl import TrainResult, begin_run, finish_run, seed_everything
 from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.policy import load_policy
 from swe_srl.train.schedule import make_scheduler

@@ -1,0 +1,1 @@
+"""Recipes: one file per command, each reading top to bottom and calling components."""
