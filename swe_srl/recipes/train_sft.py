@@ -29,13 +29,13 @@ import torch.nn.functional as F
 
 from swe_srl.config import OptimConfig, SftConfig, TrainConfig
 from swe_srl.errors import ConfigError
-from swe_srl.train.checkpoint import resume_latest, save_checkpoint
+from swe_srl.train.checkpoint import TrainingState, resume_latest
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.distributed import World, clip_gradients
-from swe_srl.recipes.train_srl import TrainResult, begin_run, finish_run, seed_everything
 from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.policy import load_policy
-from swe_srl.train.schedule import make_scheduler
+from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, publish, save_if_due,
+                                     seed_everything)
 from swe_srl.train.sft_data import IGNORE, MODES, Conversation, Encoded, SftItems, collate, encode_conversation
 
 log = logging.getLogger(__name__)
@@ -129,13 +129,12 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     total = total_steps(len(items), s)
     warmup = warmup_steps(total, s, config.optim)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=(config.optim.beta1, config.optim.beta2),
-                                  weight_decay=config.optim.weight_decay)
-    scheduler = make_scheduler(optimizer, total, warmup, config.optim.schedule)
+    optimizer, scheduler = make_optimizer(config.optim, params, total, warmup)
+    state = TrainingState(model, tokenizer, optimizer, scheduler, world)
     stream = PromptStream(len(items), seed=config.run.seed, shuffle=config.data.shuffle)
     log.info("sft (%s): %d units, %d steps of %d, %d warm-up", s.mode, len(items), total, s.global_batch_size, warmup)
 
-    start = resume_latest(out, model, optimizer, scheduler, stream, world) if config.run.resume else 0
+    start = resume_latest(out, state, stream) if config.run.resume else 0
     metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
 
     history: list[dict[str, Any]] = []
@@ -186,18 +185,10 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
             "lr": lr,
             "step_seconds": elapsed,
         }
-        history.append(record)
-        if metrics is not None:
-            metrics.write(record)
-            if on_step is not None:
-                on_step(record)
+        publish(record, history, metrics, on_step)
+        save_if_due(config.run, out, step, total, state, stream)
 
-        # --- checkpoint
-        if (config.run.save_every and step % config.run.save_every == 0) or step == total:
-            save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
-                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints, world=world)
-
-    final = finish_run(config, out, model, tokenizer, metrics, world)
+    final = finish_run(config, out, state, metrics)
     return TrainResult(output_dir=out, steps=max(start, total), final_model=final, history=history)
 
 

@@ -17,30 +17,27 @@ dynamic sampling decides alike everywhere; each rank then trains on its share of
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import random
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import torch
 
 from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
 from swe_srl.reward import Score, score_group
-from swe_srl.train.schedule import make_scheduler
-from swe_srl.train.checkpoint import resume_latest, save_checkpoint, save_final
+from swe_srl.train.checkpoint import TrainingState, resume_latest
 from swe_srl.train.data import PromptStream, load_examples
-from swe_srl.train.distributed import World, leave, start_world
+from swe_srl.train.distributed import World
 from swe_srl.train.groups import fill_batch, group_advantages
 from swe_srl.train.logprobs import shared_prefix_support
 from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.policy import load_policy, reference_policy
 from swe_srl.train.rollout import Completion, GenerationBackend, Sampling
+from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, publish, save_if_due,
+                                     seed_everything)
 from swe_srl.train.update import train_on_batch
 
 log = logging.getLogger(__name__)
@@ -55,41 +52,6 @@ class Group:
     completions: tuple[Completion, ...]
     rewards: tuple[float, ...]
     format_ok: tuple[bool, ...]
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    output_dir: Path
-    steps: int  # the last step completed
-    final_model: Path  # loadable with from_pretrained (adapters under LoRA)
-    history: list[dict[str, Any]] = field(default_factory=list)  # this process's metrics records
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def begin_run(config: TrainConfig) -> tuple[World, torch.device, Path]:
-    """Join the processes (under FSDP) and write the run's config; this rank, its device, the output folder."""
-    world, device = start_world(config)
-    out = Path(config.run.output_dir)
-    if world.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    return world, device, out
-
-
-def finish_run(config: TrainConfig, out: Path, model: Any, tokenizer: Any, metrics: MetricsLog | None,
-               world: World) -> Path:
-    """Close the metrics log, save the final model (every rank takes part under FSDP), leave the process group."""
-    if metrics is not None:
-        metrics.close()
-    final = save_final(out, model, tokenizer, merge=config.lora.enabled and config.run.merge_on_save, world=world)
-    if config.run.distributed != "none":  # joined the process group, even as its only member
-        leave()
-    return final
 
 
 def make_backend(config: TrainConfig, model: Any, tokenizer: Any, world: World = World()) -> GenerationBackend:
@@ -127,12 +89,9 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     reference = reference_policy(config, model, needed=g.kl_beta != 0.0 or g.log_kl)
     dataset = load_examples(config.data)
     backend = make_backend(config, model, tokenizer, world)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=(config.optim.beta1, config.optim.beta2),
-                                  weight_decay=config.optim.weight_decay)
-    scheduler = make_scheduler(
-        optimizer, max(1, config.run.steps * g.updates_per_step), config.optim.warmup_steps, config.optim.schedule
-    )
+    optimizer, scheduler = make_optimizer(config.optim, [p for p in model.parameters() if p.requires_grad],
+                                          max(1, config.run.steps * g.updates_per_step), config.optim.warmup_steps)
+    state = TrainingState(model, tokenizer, optimizer, scheduler, world)
     stream = PromptStream(len(dataset), seed=config.run.seed, shuffle=config.data.shuffle)
     sampling = Sampling(config.rollout.temperature, config.rollout.top_p, config.rollout.max_new_tokens)
     prefix = config.rollout.response_prefix
@@ -145,7 +104,7 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         log.log(logging.INFO if shared else logging.WARNING, "shared-prefix packing %s: %s",
                 "on" if shared else "off (plain path)", why)
 
-    start = resume_latest(out, model, optimizer, scheduler, stream, world) if config.run.resume else 0
+    start = resume_latest(out, state, stream) if config.run.resume else 0
     if start:
         backend.sync_weights(model)
     metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
@@ -232,16 +191,8 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         }
         if not groups and world.is_main:
             log.warning("step %d: every sampled group had equal rewards; no update", step)
-        history.append(record)
-        if metrics is not None:
-            metrics.write(record)
-            if on_step is not None:
-                on_step(record)
+        publish(record, history, metrics, on_step)
+        save_if_due(config.run, out, step, config.run.steps, state, stream)
 
-        # --- checkpoint
-        if (config.run.save_every and step % config.run.save_every == 0) or step == config.run.steps:
-            save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
-                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints, world=world)
-
-    final = finish_run(config, out, model, tokenizer, metrics, world)
+    final = finish_run(config, out, state, metrics)
     return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)
