@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic  # noqa: E402
 
 from swe_srl.config import load_config  # noqa: E402
-from swe_srl.recipes.train_srl import run  # noqa: E402
-from swe_srl.train.metrics import read_metrics  # noqa: E402
+from swe_srl.recipes.train_srl import run, train_on_batch  # noqa: E402
 from swe_srl.recipes.train_sft import sft_steps  # noqa: E402
+from swe_srl.train.metrics import read_metrics  # noqa: E402
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer  # noqa: E402
 
 
@@ -174,7 +174,8 @@ def test_the_logged_loss_is_the_mean_over_the_optimizer_steps():
     import contextlib
 
     from swe_srl.config import GrpoConfig
-    from swe_srl.train.update import train_on_batch
+    from swe_srl.train.batch import Learner
+    from swe_srl.train.logprobs import CompletionLogprobs
 
     tokenizer = tiny_tokenizer()
     model = tiny_model(tokenizer, seed=0)
@@ -183,11 +184,38 @@ def test_the_logged_loss_is_the_mean_over_the_optimizer_steps():
     advantages = torch.tensor([1.0, -0.5, 0.25, -1.0])
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
-    stats = train_on_batch(model, lambda: contextlib.nullcontext(None), optimizer, scheduler,
-                           [(prompt, c) for c in completions], advantages,
-                           grpo=GrpoConfig(updates_per_step=2, micro_batch_size=1, kl_beta=0.0, log_kl=False),
-                           max_grad_norm=1.0, device=torch.device("cpu"), pad_id=tokenizer.pad_token_id, shared=False)
+    learner = Learner(model, lambda: contextlib.nullcontext(None), optimizer, scheduler,
+                      CompletionLogprobs(torch.device("cpu"), tokenizer.pad_token_id, shared=False))
+    stats = train_on_batch(learner, [(prompt, c) for c in completions], advantages,
+                           GrpoConfig(updates_per_step=2, micro_batch_size=1, kl_beta=0.0, log_kl=False), max_grad_norm=1.0)
     first = -(1.0 * 2 - 0.5 * 1) / 3
     second = -(0.25 * 3 - 1.0 * 4) / 7
     assert stats.updates == 2
     assert stats.loss == pytest.approx((first + second) / 2, rel=1e-6)
+
+
+def test_prompts_over_max_prompt_tokens_are_left_out_before_any_rollout_and_counted(warm):
+    from transformers import AutoTokenizer
+
+    from swe_srl.errors import ConfigError
+    from swe_srl.reward import score_group
+
+    tokenizer = AutoTokenizer.from_pretrained(warm / "warm")
+    rows = synthetic.rows()
+    length = {row["target"]: len(tokenizer(tokenizer.apply_chat_template(row["prompt"], tokenize=False,
+                                                                         add_generation_prompt=True),
+                                           add_special_tokens=False)["input_ids"]) for row in rows}
+    limit = min(length.values())  # keeps the files with the shortest prompt, drops the others
+    too_long = sum(length[row["target"]] > limit for row in rows)
+    assert 0 < too_long < len(rows)
+    targets = []
+
+    def score(texts, target):
+        targets.append(target)
+        return score_group(texts, target)
+
+    result = run(config(warm, "short-prompts", "steps=2", f"data.max_prompt_tokens={limit}"), score=score)
+    assert targets and all(length[t] <= limit for t in targets)  # no rollout of a longer prompt
+    assert [r["prompts_too_long"] for r in result.history] == [too_long, too_long]
+    with pytest.raises(ConfigError, match="max_prompt_tokens"):
+        run(config(warm, "no-prompts", "steps=1", f"data.max_prompt_tokens={limit - 1}"))
