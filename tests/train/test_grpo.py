@@ -20,7 +20,6 @@ import synthetic  # noqa: E402
 
 from swe_srl.config import load_config  # noqa: E402
 from swe_srl.recipes.train_srl import run, train_on_batch  # noqa: E402
-from swe_srl.recipes.train_sft import sft_steps  # noqa: E402
 from swe_srl.train.metrics import read_metrics  # noqa: E402
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer  # noqa: E402
 
@@ -31,7 +30,7 @@ def warm(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("srl")
     tokenizer = tiny_tokenizer()
     model = tiny_model(tokenizer, seed=0)
-    losses = sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=120, lr=1e-2, batch_size=16)
+    losses = synthetic.sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=120, lr=1e-2, batch_size=16)
     assert losses[-1] < losses[0] / 10
     model.save_pretrained(root / "warm")
     tokenizer.save_pretrained(root / "warm")
@@ -44,7 +43,7 @@ def weak(warm) -> Path:
     """A tiny model given only 60 format SFT steps: it still breaks the format ~95% of the time."""
     tokenizer = tiny_tokenizer()
     model = tiny_model(tokenizer, seed=0)
-    sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=60, lr=1e-2, batch_size=16)
+    synthetic.sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=60, lr=1e-2, batch_size=16)
     model.save_pretrained(warm / "weak")
     tokenizer.save_pretrained(warm / "weak")
     return warm / "weak"
