@@ -106,7 +106,7 @@ def peak_gpu_bytes() -> int | None:
 def run_ours(args: argparse.Namespace, shared: bool) -> dict:
     from swe_srl.config import load_config
     from swe_srl.reward import Score
-    from swe_srl.train.grpo import run
+    from swe_srl.recipes.train_srl import run
 
     work = Path(args.workdir)
     config = load_config("tiny-cpu", [
@@ -191,8 +191,9 @@ def run_loss_check(args: argparse.Namespace) -> dict:
     """Both losses on one fixed batch: G random completions of the first prompt, fixed advantages."""
     import torch
 
+    from swe_srl.config import GrpoConfig
     from swe_srl.train.logprobs import packed_logprobs
-    from swe_srl.train.loss import policy_loss
+    from swe_srl.train.objective import MicroBatch, policy_loss
 
     trainer = trl_trainer(args, 1)
     model, tokenizer = trainer.model, trainer.processing_class
@@ -211,7 +212,8 @@ def run_loss_check(args: argparse.Namespace) -> dict:
     with torch.no_grad():
         live, mask = packed_logprobs(model, pairs, device)
     old = (live + 0.2 * torch.randn(live.shape, generator=generator).to(device)) * mask  # ratios away from 1
-    ours, _ = policy_loss(packed_logprobs(model, pairs, device)[0], old, advantages.to(device), mask, num_tokens=tokens)
+    ours, _ = policy_loss(packed_logprobs(model, pairs, device)[0], mask,
+                          MicroBatch(tuple(pairs), advantages.to(device), old, None, tokens), GrpoConfig())
 
     width = max(lengths)
     completion_ids = torch.full((args.G, width), tokenizer.pad_token_id, dtype=torch.long)

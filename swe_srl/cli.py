@@ -210,7 +210,7 @@ def _train(args: argparse.Namespace, run, describe) -> int:
 
 
 def _train_srl(args: argparse.Namespace) -> int:
-    from swe_srl.train.grpo import run
+    from swe_srl.recipes.train_srl import run
 
     def describe(config, record: dict) -> tuple[str, int]:
         text = f"SRL reward {record['reward_mean']:+.3f} format-fail {record['format_failure_rate']:.2f}"
@@ -220,7 +220,7 @@ def _train_srl(args: argparse.Namespace) -> int:
 
 
 def _train_sft(args: argparse.Namespace) -> int:
-    from swe_srl.train.sft import run
+    from swe_srl.recipes.train_sft import run
 
     def describe(config, record: dict) -> tuple[str, int]:
         loss = "skipped" if record["loss"] is None else f"{record['loss']:.4f}"

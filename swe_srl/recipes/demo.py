@@ -59,11 +59,11 @@ class DemoResult:
 def run_demo(workdir: Path, say: Callable[[str], None] = lambda _: None) -> DemoResult:
     """Run every stage into ``workdir``; ``say`` hears one line per stage. Reruns resume."""
     from swe_srl.agent.factory import client_factory
-    from swe_srl.config.sections import ClientConfig
     from swe_srl.agent.loop import AgentConfig
+    from swe_srl.config.sections import ClientConfig
     from swe_srl.evaluate.oracle import SETTINGS
+    from swe_srl.recipes import train_sft as sft, train_srl as grpo
     from swe_srl.recipes.evaluate import evaluate
-    from swe_srl.train import grpo, sft
     from swe_srl.train.tiny import tiny_tokenizer
 
     workdir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ from swe_srl.train.distributed import World
 log = logging.getLogger(__name__)
 
 PREFIX = "checkpoint-"
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """What a checkpoint saves and restores, and which processes take part."""
+
+    model: Any  # the policy: all weights, or adapters only under LoRA; sharded under FSDP
+    tokenizer: Any  # saved beside the weights, so each model folder loads with from_pretrained
+    optimizer: Any  # a torch optimizer over the trainable parameters
+    scheduler: Any  # the learning-rate schedule stepping with it
+    world: World = World()  # under FSDP every rank writes and reads its shards
 
 
 def rng_state() -> dict[str, Any]:
@@ -57,9 +69,10 @@ def gathered_weights(model: Any, world: World) -> dict[str, torch.Tensor]:
     return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
 
-def save_checkpoint(output_dir: Path, step: int, *, model: Any, tokenizer: Any, optimizer: Any, scheduler: Any,
-                    trainer_state: dict[str, Any], keep: int = 2, world: World = World()) -> Path:
+def save_checkpoint(output_dir: Path, step: int, state: TrainingState, *, trainer_state: dict[str, Any],
+                    keep: int = 2) -> Path:
     """Write ``output_dir/checkpoint-STEP`` atomically and prune older ones beyond ``keep``."""
+    model, optimizer, world = state.model, state.optimizer, state.world
     final = output_dir / f"{PREFIX}{step}"
     tmp = output_dir / f".{PREFIX}{step}.tmp"
     if world.is_main:
@@ -78,11 +91,11 @@ def save_checkpoint(output_dir: Path, step: int, *, model: Any, tokenizer: Any, 
         return final
     # Adapters only under LoRA; loadable with from_pretrained.
     model.save_pretrained(tmp / "model", state_dict=weights if world.sharded else None)
-    tokenizer.save_pretrained(tmp / "model")
+    state.tokenizer.save_pretrained(tmp / "model")
     if not world.sharded:
         torch.save(weights, tmp / "trainable.pt")
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    torch.save({"scheduler": scheduler.state_dict(), "rng": rngs}, tmp / "state.pt")
+    torch.save({"scheduler": state.scheduler.state_dict(), "rng": rngs}, tmp / "state.pt")
     (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **trainer_state}, indent=2))
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)  # a run killed while saving leaves only a .tmp folder, never a half checkpoint
@@ -101,8 +114,9 @@ def list_checkpoints(output_dir: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any, world: World = World()) -> dict[str, Any]:
+def load_checkpoint(path: Path, into: TrainingState) -> dict[str, Any]:
     """Restore everything ``save_checkpoint`` wrote; returns the trainer state (step, data position...)."""
+    model, optimizer, world = into.model, into.optimizer, into.world
     state = torch.load(path / "state.pt", map_location="cpu", weights_only=False)
     if isinstance(state["rng"], dict):  # written before runs could be distributed: one process's state
         state["rng"] = [state["rng"]]
@@ -121,7 +135,7 @@ def load_checkpoint(path: Path, *, model: Any, optimizer: Any, scheduler: Any, w
         _copy_weights(path, model, torch.load(path / "trainable.pt", map_location="cpu"))
         optimizer.load_state_dict(state["optimizer"] if "optimizer" in state else  # the older layout
                                   torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False))
-    scheduler.load_state_dict(state["scheduler"])
+    into.scheduler.load_state_dict(state["scheduler"])
     set_rng_state(state["rng"][world.rank])
     return json.loads((path / "trainer_state.json").read_text())
 
@@ -137,14 +151,14 @@ def _copy_weights(path: Path, model: Any, weights: dict[str, torch.Tensor]) -> N
             params[name].copy_(value.to(params[name].device, params[name].dtype))
 
 
-def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False, world: World = World(),
-               recipe: PromptRecipe | None = None) -> Path:
+def save_final(out: Path, state: TrainingState, *, merge: bool = False, recipe: PromptRecipe | None = None) -> Path:
     """The trained model (adapters under LoRA) in ``out/final``, loadable with ``from_pretrained``.
 
     With ``merge``, LoRA weights are also folded into the base and saved whole in ``out/merged``.
     Under FSDP the weights are gathered and rank 0 writes them. The training data's prompt
     ``recipe`` goes beside the weights, where eval and the agent read it.
     """
+    model, tokenizer, world = state.model, state.tokenizer, state.world
     final = Path(out) / "final"
     weights = gathered_weights(model, world) if world.sharded else None
     if not world.is_main:
@@ -162,14 +176,14 @@ def save_final(out: Path, model: Any, tokenizer: Any, *, merge: bool = False, wo
     return final
 
 
-def resume_latest(out: Path, model: Any, optimizer: Any, scheduler: Any, stream: Any, world: World = World()) -> int:
+def resume_latest(out: Path, into: TrainingState, stream: Any) -> int:
     """Load the newest checkpoint in ``out`` into the training state; the step it ends (0: none)."""
     checkpoints = list_checkpoints(out)
     # Rank 0 chooses: on a shared filesystem another rank may not see the newest folder yet.
-    newest = world.gather(checkpoints[-1] if checkpoints else None)[0]
+    newest = into.world.gather(checkpoints[-1] if checkpoints else None)[0]
     if newest is None:
         return 0
-    state = load_checkpoint(newest, model=model, optimizer=optimizer, scheduler=scheduler, world=world)
+    state = load_checkpoint(newest, into)
     stream.load_state(state["data"])
     log.info("resumed from %s at step %d", newest, int(state["step"]))
     return int(state["step"])

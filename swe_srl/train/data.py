@@ -1,4 +1,4 @@
-"""Step-wise examples for training: loading them, and a resumable, reshuffling prompt stream."""
+"""Step-wise examples for training: loading them, their prompts in tokens, and a resumable, reshuffling stream."""
 
 from __future__ import annotations
 
@@ -38,6 +38,37 @@ def load_examples(config: DataConfig) -> Any:
     if len(loaded) == 0:
         raise DataError("the dataset is empty", source=str(path))
     return loaded
+
+
+class PromptSet:
+    """The examples SRL samples from, each prompt as the model reads it: chat template, generation
+    prompt and ``prefix`` (rollout.response_prefix), in token ids.
+
+    With ``data.max_prompt_tokens`` above 0, examples whose prompt is longer are left out before
+    any rollout, and ``dropped`` counts them; ``examples`` lists the kept ones' dataset indices.
+    """
+
+    def __init__(self, dataset: Any, tokenizer: Any, data: DataConfig, prefix: str) -> None:
+        self.dataset, self.tokenizer, self.data, self.prefix = dataset, tokenizer, data, prefix
+        self.examples: list[int] = list(range(len(dataset)))
+        if data.max_prompt_tokens > 0:
+            lengths = [len(self.prompt_ids(i)) for i in self.examples]
+            self.examples = [i for i, n in zip(self.examples, lengths) if n <= data.max_prompt_tokens]
+            if not self.examples:
+                raise ConfigError(f"data.max_prompt_tokens={data.max_prompt_tokens} leaves none of the {len(lengths)} "
+                                  f"examples of {data.path} (the shortest prompt has {min(lengths)} tokens): "
+                                  "raise it, or set 0 to keep every prompt")
+        self.dropped = len(dataset) - len(self.examples)
+
+    def prompt_ids(self, index: int) -> tuple[int, ...]:
+        """Token ids of the prompt of example ``index`` (a dataset index)."""
+        messages = self.dataset[index][self.data.prompt_column]
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return tuple(self.tokenizer(text + self.prefix, add_special_tokens=False)["input_ids"])
+
+    def target(self, index: int) -> str:
+        """The expert's action of example ``index``, which completions are scored against."""
+        return self.dataset[index][self.data.target_column]
 
 
 @dataclass

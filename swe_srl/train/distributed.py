@@ -71,11 +71,16 @@ class World:
         return items[self.rank :: self.size]
 
 
+def pick_device(name: str) -> torch.device:
+    """``run.device``: cuda when there is one under ``auto``, else the named device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
 def start_world(config: TrainConfig) -> tuple[World, torch.device]:
     """This process's rank and device; joins the process group under ``run.distributed=fsdp``."""
     if config.run.distributed == "none":
-        from swe_srl.train.policy import pick_device
-
         return World(), pick_device(config.run.device)
     if config.run.distributed != "fsdp":
         raise ConfigError(f"run.distributed '{config.run.distributed}' is not one of none, fsdp")

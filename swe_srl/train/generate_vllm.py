@@ -13,38 +13,38 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
-from swe_srl.train.distributed import full_tensors
+from swe_srl.train.distributed import World, full_tensors
 from swe_srl.train.rollout import Completion, Sampling
 
 
 class VllmBackend:
     """Samples with a colocated ``vllm.LLM`` engine."""
 
-    def __init__(self, model_path: str, tokenizer: Any, *, lora_rank: int = 0, dtype: str = "bfloat16",
-                 gpu_memory_utilization: float = 0.35, max_model_len: int = 16384, seed: int = 0,
-                 per_rank: bool = False) -> None:
-        """``per_rank``: one engine in each process of a torchrun/accelerate launch (FSDP training),
-        on that process's GPU, rather than an engine that starts its own workers."""
+    def __init__(self, config: TrainConfig, tokenizer: Any, world: World = World()) -> None:
+        """The engine for ``config.model`` with ``config.rollout``'s vLLM settings, seeded per rank. Under
+        FSDP (``world.sharded``): one engine in each process of the torchrun/accelerate launch, on that
+        process's GPU, rather than an engine that starts its own workers."""
         try:
             import vllm
         except ImportError:
             raise ConfigError("rollout.backend=vllm needs vLLM: pip install 'swe-srl[vllm]' (GPU only)") from None
         self._vllm = vllm
         self.tokenizer = tokenizer
-        self.lora_rank = lora_rank
+        self.lora_rank = lora_rank = config.lora.r if config.lora.enabled else 0
         self._lora_dir = Path(tempfile.mkdtemp(prefix="swe-srl-lora-"))
         self._lora_version = 0
         self.llm = vllm.LLM(
-            model=model_path,
-            dtype=dtype,
+            model=config.model.path,
+            dtype=config.model.dtype,
             enable_prefix_caching=True,
             enable_lora=lora_rank > 0,
             max_lora_rank=max(lora_rank, 8),
-            gpu_memory_utilization=gpu_memory_utilization,
-            max_model_len=max_model_len,
-            seed=seed,
-            **({"distributed_executor_backend": "external_launcher"} if per_rank else {}),
+            gpu_memory_utilization=config.rollout.vllm_gpu_memory_utilization,
+            max_model_len=config.rollout.vllm_max_model_len,
+            seed=config.run.seed + world.rank,
+            **({"distributed_executor_backend": "external_launcher"} if world.sharded else {}),
         )
 
     def sync_weights(self, model: Any) -> None:

@@ -1,9 +1,9 @@
-"""GRPO's group statistics and DAPO-style dynamic sampling (pure Python, no torch).
+"""DAPO-style dynamic sampling (pure Python, no torch): filling a batch with groups that carry a signal.
 
 A *group* is the G completions sampled for one prompt with their rewards. Its advantages are the
-rewards standardised within the group, (r - mean) / (std + eps), with the population std. A
-group whose rewards are all (nearly) equal carries no learning signal, so dynamic sampling drops
-it and keeps drawing prompts until the batch holds enough groups that do.
+rewards standardised within the group (swe_srl.train.objective), so a group whose rewards are all
+(nearly) equal carries no learning signal: dynamic sampling drops it and keeps drawing prompts
+until the batch holds enough groups that do.
 """
 
 from __future__ import annotations
@@ -21,13 +21,6 @@ def population_std(values: Sequence[float]) -> float:
         raise ValueError("population_std of an empty group")
     mean = sum(values) / len(values)
     return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-
-
-def group_advantages(rewards: Sequence[float], eps: float = 1e-6) -> list[float]:
-    """(r - group mean) / (group population std + eps) for each reward of one group."""
-    mean = sum(rewards) / len(rewards)
-    std = population_std(rewards)
-    return [(r - mean) / (std + eps) for r in rewards]
 
 
 def has_signal(rewards: Sequence[float], epsilon: float) -> bool:

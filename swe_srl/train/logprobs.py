@@ -1,19 +1,20 @@
 """Per-token log-probs of completions under a causal LM: the plain padded batch, or shared-prefix packs.
 
 Both return the same [R, T] layout (row r = the r-th (prompt, completion) pair, token t of its
-completion) with a 0/1 mask, so the loss cannot tell which computed them. ``shared_prefix_support``
-decides, by inspecting and probing the model, whether the packed path is exact for it.
+completion) with a 0/1 mask, so the loss cannot tell which computed them; ``CompletionLogprobs``
+is a run's choice between them. ``shared_prefix_support`` decides, by inspecting and probing the
+model, whether the packed path is exact for it.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
 
-from swe_srl.train.loss import token_logprobs
 from swe_srl.train.packing import Pair, block_mask, pack_row
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ MASKABLE_ATTENTION = ("sdpa", "eager")
 # float32 agrees to rounding; 16-bit dtypes round each layer's output differently per layout.
 PROBE_TOLERANCE = {torch.float32: 1e-3, torch.float64: 1e-6}
 PROBE_TOLERANCE_16BIT = 0.25
+
+
+def token_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """log p(label) for each position: logits [B, T, V] already aligned with labels [B, T]."""
+    logits = logits.float()
+    return torch.gather(logits.log_softmax(-1), -1, labels.unsqueeze(-1)).squeeze(-1)
 
 
 def _inner_model(model: Any) -> Any:
@@ -81,12 +88,19 @@ def packed_logprobs(model: Any, pairs: Sequence[Pair], device: torch.device) -> 
     return per_prediction[row.gather.to(device)] * mask, mask
 
 
-def completion_logprobs(model: Any, pairs: Sequence[Pair], device: torch.device, pad_id: int, *,
-                        shared: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Dispatch to ``packed_logprobs`` (``shared``) or ``plain_logprobs``."""
-    if shared:
-        return packed_logprobs(model, pairs, device)
-    return plain_logprobs(model, pairs, device, pad_id)
+@dataclass(frozen=True)
+class CompletionLogprobs:
+    """How a run computes completion log-probs: packed or plain, on which device, padding with what."""
+
+    device: torch.device  # where this rank's model computes
+    pad_id: int  # fills the plain path's padded rows (and FSDP's padding passes)
+    shared: bool  # shared-prefix packs (``shared_prefix_support`` said yes) rather than padded rows
+
+    def __call__(self, model: Any, pairs: Sequence[Pair]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probs [R, T] of ``pairs``' completions under ``model``, and their 0/1 mask [R, T]."""
+        if self.shared:
+            return packed_logprobs(model, pairs, self.device)
+        return plain_logprobs(model, pairs, self.device, self.pad_id)
 
 
 def shared_prefix_support(model: Any) -> tuple[bool, str]:

@@ -15,12 +15,6 @@ from swe_srl.train.distributed import World, shard
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def load_policy(config: TrainConfig, device: torch.device, world: World = World()) -> tuple[Any, Any]:
     """(tokenizer, model) ready to train: dtype, device, gradient checkpointing, LoRA.
 

@@ -15,10 +15,12 @@ import sys
 import torch
 
 from swe_srl.config import GrpoConfig
+from swe_srl.recipes.train_srl import train_on_batch
+from swe_srl.train.batch import Learner
 from swe_srl.train.checkpoint import gathered_weights
 from swe_srl.train.distributed import World, join, leave, shard
+from swe_srl.train.logprobs import CompletionLogprobs
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer
-from swe_srl.train.update import train_on_batch
 
 GROUPS, G = 4, 4
 
@@ -48,9 +50,9 @@ def main(out: str, updates: int, shared: bool) -> None:
     pairs = [pair for g in mine for pair in groups[g]]
     # pack_tokens small enough that the ranks' packed micro-batch counts differ.
     grpo = GrpoConfig(updates_per_step=updates, pack_tokens=40, micro_batch_size=3)
-    train_on_batch(model, lambda: contextlib.nullcontext(None), optimizer, scheduler, pairs,
-                   torch.cat([advantages[g] for g in mine]), grpo=grpo, max_grad_norm=1.0, device=device,
-                   pad_id=0, shared=shared, world=world)
+    learner = Learner(model, lambda: contextlib.nullcontext(None), optimizer, scheduler,
+                      CompletionLogprobs(device, pad_id=0, shared=shared), world)
+    train_on_batch(learner, pairs, torch.cat([advantages[g] for g in mine]), grpo, max_grad_norm=1.0)
     weights = gathered_weights(model, world)
     if world.is_main:
         torch.save(weights, out)

@@ -44,3 +44,33 @@ def format_only_pairs(n: int = 64, seed: int = 1) -> list[tuple[list[dict[str, s
         (messages(rng.choice(FILES)), f"<think>\nread it\n</think>\n{target(rng.choice(FILES))}")
         for _ in range(n)
     ]
+
+
+def sft_steps(model, tokenizer, pairs: list[tuple[list[dict[str, str]], str]], *, steps: int, lr: float = 1e-3,
+              batch_size: int = 16) -> list[float]:
+    """Teach ``model`` the output format before RL: ``steps`` AdamW steps on random batches of
+    (messages, completion) ``pairs``; returns the losses. The completion is the assistant turn; the
+    loss is its token mean, end-of-turn token included."""
+    import torch
+
+    from swe_srl.recipes.train_sft import masked_nll
+    from swe_srl.train.sft_data import Conversation, collate, encode_conversation
+
+    generator = torch.Generator().manual_seed(0)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+    device = next(model.parameters()).device
+    rows = [encode_conversation(tokenizer, Conversation(
+        tuple(messages) + ({"role": "assistant", "content": completion},), (False,) * len(messages) + (True,)))
+        for messages, completion in pairs]
+    model.train()
+    losses = []
+    for _ in range(steps):
+        picks = torch.randint(len(pairs), (batch_size,), generator=generator).tolist()
+        ids, attention, labels = (t.to(device) for t in collate([rows[i] for i in picks], tokenizer.pad_token_id))
+        nll, count = masked_nll(model, ids, attention, labels)
+        loss = nll / max(count, 1)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -21,8 +21,7 @@ import synthetic  # noqa: E402
 
 from swe_srl.config import load_config  # noqa: E402
 from swe_srl.errors import ConfigError  # noqa: E402
-from swe_srl.train.grpo import run  # noqa: E402
-from swe_srl.train.sft import sft_steps  # noqa: E402
+from swe_srl.recipes.train_srl import run  # noqa: E402
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -60,7 +59,7 @@ def warm(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("fsdp")
     tokenizer = tiny_tokenizer()
     model = tiny_model(tokenizer, seed=0)
-    sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=120, lr=1e-2, batch_size=16)
+    synthetic.sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=120, lr=1e-2, batch_size=16)
     model.save_pretrained(root / "warm")
     tokenizer.save_pretrained(root / "warm")
     synthetic.save_dataset(root / "data")
@@ -109,7 +108,7 @@ def test_sharded_sft_takes_the_steps_one_process_takes(warm):
     4/3 over the ranks give them different micro-batch counts (forward_batch_size 3)."""
     from safetensors.torch import load_file
 
-    from swe_srl.train.sft import run as sft
+    from swe_srl.recipes.train_sft import run as sft
 
     args = ["--config", "sft-tiny-cpu", f"data.path={warm / 'data'}", "max_steps=3", "global_batch_size=7",
             "forward_batch_size=3", "include_thought=false", "tensorboard=false", "save_every=0"]

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from swe_srl.train.groups import fill_batch, group_advantages, has_signal, population_std
+from swe_srl.train.groups import fill_batch, has_signal, population_std
+from swe_srl.train.objective import group_advantages
 
 
 def test_group_advantages_are_standardised_with_population_std():

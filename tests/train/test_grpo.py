@@ -19,9 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic  # noqa: E402
 
 from swe_srl.config import load_config  # noqa: E402
-from swe_srl.train.grpo import run  # noqa: E402
+from swe_srl.recipes.train_srl import run, train_on_batch  # noqa: E402
 from swe_srl.train.metrics import read_metrics  # noqa: E402
-from swe_srl.train.sft import sft_steps  # noqa: E402
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer  # noqa: E402
 
 
@@ -31,7 +30,7 @@ def warm(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("srl")
     tokenizer = tiny_tokenizer()
     model = tiny_model(tokenizer, seed=0)
-    losses = sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=120, lr=1e-2, batch_size=16)
+    losses = synthetic.sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=120, lr=1e-2, batch_size=16)
     assert losses[-1] < losses[0] / 10
     model.save_pretrained(root / "warm")
     tokenizer.save_pretrained(root / "warm")
@@ -44,7 +43,7 @@ def weak(warm) -> Path:
     """A tiny model given only 60 format SFT steps: it still breaks the format ~95% of the time."""
     tokenizer = tiny_tokenizer()
     model = tiny_model(tokenizer, seed=0)
-    sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=60, lr=1e-2, batch_size=16)
+    synthetic.sft_steps(model, tokenizer, synthetic.format_only_pairs(), steps=60, lr=1e-2, batch_size=16)
     model.save_pretrained(warm / "weak")
     tokenizer.save_pretrained(warm / "weak")
     return warm / "weak"
@@ -166,3 +165,56 @@ def test_lora_run_trains_adapters_and_uses_the_base_as_reference(warm):
     base = AutoModelForCausalLM.from_pretrained(warm / "warm")
     loaded = PeftModel.from_pretrained(base, result.final_model)
     assert any("lora_" in name for name, _ in loaded.named_parameters())
+
+
+def test_the_logged_loss_is_the_mean_over_the_optimizer_steps():
+    """Two optimizer steps that leave the policy where it is (learning rate 0): each step's ratio is 1, so
+    its loss is -sum(A * completion length) / its tokens, and the record shows the mean of the two."""
+    import contextlib
+
+    from swe_srl.config import GrpoConfig
+    from swe_srl.train.batch import Learner
+    from swe_srl.train.logprobs import CompletionLogprobs
+
+    tokenizer = tiny_tokenizer()
+    model = tiny_model(tokenizer, seed=0)
+    prompt = (5, 6, 7)
+    completions = [(8, 9), (10,), (11, 12, 13), (14, 15, 16, 17)]  # steps: rows 0-1 (3 tokens), rows 2-3 (7)
+    advantages = torch.tensor([1.0, -0.5, 0.25, -1.0])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+    learner = Learner(model, lambda: contextlib.nullcontext(None), optimizer, scheduler,
+                      CompletionLogprobs(torch.device("cpu"), tokenizer.pad_token_id, shared=False))
+    stats = train_on_batch(learner, [(prompt, c) for c in completions], advantages,
+                           GrpoConfig(updates_per_step=2, micro_batch_size=1, kl_beta=0.0, log_kl=False), max_grad_norm=1.0)
+    first = -(1.0 * 2 - 0.5 * 1) / 3
+    second = -(0.25 * 3 - 1.0 * 4) / 7
+    assert stats.updates == 2
+    assert stats.loss == pytest.approx((first + second) / 2, rel=1e-6)
+
+
+def test_prompts_over_max_prompt_tokens_are_left_out_before_any_rollout_and_counted(warm):
+    from transformers import AutoTokenizer
+
+    from swe_srl.errors import ConfigError
+    from swe_srl.reward import score_group
+
+    tokenizer = AutoTokenizer.from_pretrained(warm / "warm")
+    rows = synthetic.rows()
+    length = {row["target"]: len(tokenizer(tokenizer.apply_chat_template(row["prompt"], tokenize=False,
+                                                                         add_generation_prompt=True),
+                                           add_special_tokens=False)["input_ids"]) for row in rows}
+    limit = min(length.values())  # keeps the files with the shortest prompt, drops the others
+    too_long = sum(length[row["target"]] > limit for row in rows)
+    assert 0 < too_long < len(rows)
+    targets = []
+
+    def score(texts, target):
+        targets.append(target)
+        return score_group(texts, target)
+
+    result = run(config(warm, "short-prompts", "steps=2", f"data.max_prompt_tokens={limit}"), score=score)
+    assert targets and all(length[t] <= limit for t in targets)  # no rollout of a longer prompt
+    assert [r["prompts_too_long"] for r in result.history] == [too_long, too_long]
+    with pytest.raises(ConfigError, match="max_prompt_tokens"):
+        run(config(warm, "no-prompts", "steps=1", f"data.max_prompt_tokens={limit - 1}"))

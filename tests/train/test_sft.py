@@ -16,7 +16,7 @@ from swe_srl.errors import DataError
 from swe_srl.stepwise import StepwiseConfig
 from swe_srl.train.metrics import read_metrics
 from swe_srl.train.schedule import make_scheduler
-from swe_srl.train.sft import accumulate_gradients, masked_nll, run, total_steps
+from swe_srl.recipes.train_sft import SftBatch, accumulate_gradients, masked_nll, run, total_steps
 from swe_srl.train.sft_data import (
     IGNORE, SftItems, assistant_text, collate, encode_conversation,
 )
@@ -202,7 +202,8 @@ def test_gradient_accumulation_equals_one_big_batch(root, tokenizer):
     grads, totals = [], []
     for size in (7, 3, 1):
         model.zero_grad(set_to_none=True)
-        totals.append(accumulate_gradients(model, batch, size, tokenizer.pad_token_id, torch.device("cpu")))
+        whole = SftBatch(tuple(batch), trained=sum(e.trained_tokens for e in batch))
+        totals.append(accumulate_gradients(model, whole, size, tokenizer.pad_token_id, torch.device("cpu")))
         grads.append([p.grad.clone() for p in model.parameters()])
     assert totals[1] == pytest.approx(totals[0], rel=1e-5) and totals[2] == pytest.approx(totals[0], rel=1e-5)
     for other in grads[1:]:

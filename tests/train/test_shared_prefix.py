@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from swe_srl.config import GrpoConfig
-from swe_srl.train.update import plan_micro_batches, train_on_batch
-from swe_srl.train.logprobs import packed_logprobs, plain_logprobs, shared_prefix_support
-from swe_srl.train.loss import policy_loss
+from swe_srl.recipes.train_srl import train_on_batch
+from swe_srl.train.batch import Learner, plan_micro_batches
+from swe_srl.train.logprobs import CompletionLogprobs, packed_logprobs, plain_logprobs, shared_prefix_support
+from swe_srl.train.objective import MicroBatch, policy_loss
 from swe_srl.train.packing import block_mask, pack_row, packed_length, plan_packs
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer
 
@@ -110,7 +111,8 @@ def loss_and_grads(model, pairs, pad_id, *, shared: bool, ref_model=None):
     with torch.no_grad():
         ref = compute(ref_model)[0] if ref_model is not None else (logp.detach() - noise.flip(0)) * mask
     advantages = torch.randn(len(pairs), generator=generator)
-    loss, parts = policy_loss(logp, old, advantages, mask, clip_low=0.2, clip_high=0.28, ref_logp=ref, beta=0.1)
+    loss, parts = policy_loss(logp, mask, MicroBatch(tuple(pairs), advantages, old, ref, float(mask.sum())),
+                              GrpoConfig(clip_low=0.2, clip_high=0.28, kl_beta=0.1))
     loss.backward()
     grads = {name: p.grad.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
     return loss.detach(), parts, grads
@@ -154,7 +156,8 @@ def test_lora_loss_and_adapter_gradients_equal_plain(tokenizer):
             ref = (packed_logprobs(model, pairs, CPU) if shared else plain_logprobs(model, pairs, CPU, pad))[0]
         logp, mask = packed_logprobs(model, pairs, CPU) if shared else plain_logprobs(model, pairs, CPU, pad)
         assert (ref - logp).abs().max() > 1e-3  # the adapters really change the policy
-        loss, _ = policy_loss(logp, logp.detach(), torch.linspace(-1, 1, len(pairs)), mask, ref_logp=ref, beta=0.5)
+        micro = MicroBatch(tuple(pairs), torch.linspace(-1, 1, len(pairs)), logp.detach(), ref, float(mask.sum()))
+        loss, _ = policy_loss(logp, mask, micro, GrpoConfig(kl_beta=0.5))
         loss.backward()
         return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
 
@@ -184,8 +187,9 @@ def test_train_on_batch_takes_the_same_steps_on_both_paths(tokenizer):
         # of near-zero gradients into whole-step differences and would test Adam, not the packing.
         optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
-        stats = train_on_batch(model, lambda: contextlib.nullcontext(None), optimizer, scheduler, pairs, advantages,
-                               grpo=grpo, max_grad_norm=1.0, device=CPU, pad_id=tokenizer.pad_token_id, shared=shared)
+        learner = Learner(model, lambda: contextlib.nullcontext(None), optimizer, scheduler,
+                          CompletionLogprobs(CPU, tokenizer.pad_token_id, shared))
+        stats = train_on_batch(learner, pairs, advantages, grpo, max_grad_norm=1.0)
         assert stats.updates == 2 and stats.kl is None
         results[shared] = (stats, dict(model.named_parameters()))
     (plain, plain_params), (packed, packed_params) = results[False], results[True]

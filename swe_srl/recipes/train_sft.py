@@ -11,9 +11,6 @@ position) resume exactly, as in the GRPO recipe. With ``run.distributed=fsdp`` e
 same stream and tokenises its share of each batch; the token mean is over the whole batch, so a
 float32 run takes the steps one process would (a bf16 model trains on float32 masters there, in
 mixed precision, where one process trains it in bf16; swe_srl.train.distributed).
-
-``sft_steps`` at the end is a small in-memory helper the GRPO tests use to teach the tiny random
-model the output format before RL.
 """
 
 from __future__ import annotations
@@ -22,21 +19,22 @@ import inspect
 import logging
 import math
 import time
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 
 from swe_srl.config import OptimConfig, SftConfig, TrainConfig
 from swe_srl.errors import ConfigError
-from swe_srl.train.checkpoint import resume_latest, save_checkpoint
+from swe_srl.train.checkpoint import TrainingState, resume_latest
 from swe_srl.train.data import PromptStream, load_examples
 from swe_srl.train.distributed import World, clip_gradients
-from swe_srl.train.grpo import TrainResult, begin_run, finish_run, seed_everything
 from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.policy import load_policy
-from swe_srl.train.schedule import make_scheduler
-from swe_srl.train.sft_data import IGNORE, MODES, Conversation, Encoded, SftItems, collate, encode_conversation
+from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, publish, save_if_due,
+                                     seed_everything)
+from swe_srl.train.sft_data import IGNORE, MODES, Encoded, SftItems, collate, encode_conversation
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +81,45 @@ def masked_nll(model: Any, ids: torch.Tensor, attention: torch.Tensor, labels: t
     return nll, count
 
 
-def accumulate_gradients(model: Any, batch: Sequence[Encoded], forward_batch_size: int, pad_id: int,
-                         device: torch.device, world: World = World(), trained: int | None = None) -> float:
+@dataclass(frozen=True)
+class SftBatch:
+    """One optimizer step's sequences as this rank holds them."""
+
+    sequences: tuple[Encoded, ...]  # this rank's share of the batch, tokenised, none over max_sequence_tokens
+    trained: int  # labelled tokens of the whole batch (all ranks): the token mean's denominator
+
+
+def next_batch(tokenizer: Any, items: SftItems, stream: PromptStream, sft: SftConfig,
+               world: World) -> tuple[SftBatch, dict[str, int]]:
+    """The next ``global_batch_size`` units, this rank's share tokenised (here, not up front, so memory stays
+    flat on large corpora); and the whole batch's counts for the metrics record."""
+    sequences: list[Encoded] = []
+    skipped = 0
+    for unit in world.share(stream.take(sft.global_batch_size)):
+        encoded = encode_conversation(tokenizer, items.conversation(unit))
+        if sft.max_sequence_tokens and len(encoded.input_ids) > sft.max_sequence_tokens:
+            skipped += 1
+            continue
+        sequences.append(encoded)
+    # Counts over the whole batch (all ranks' shares), in one exchange.
+    skipped, trained, tokens, count = world.totals(
+        skipped, sum(e.trained_tokens for e in sequences), sum(len(e.input_ids) for e in sequences), len(sequences))
+    return SftBatch(tuple(sequences), trained), {"tokens": tokens, "sequences": count, "skipped_too_long": skipped}
+
+
+def accumulate_gradients(model: Any, batch: SftBatch, forward_batch_size: int, pad_id: int, device: torch.device,
+                         world: World = World()) -> float:
     """Add the gradient of the batch's token-mean NLL to ``.grad``, ``forward_batch_size`` sequences at a time.
 
     Each micro-batch's summed NLL is divided by the whole batch's trained-token count, so the
-    gradients add up to exactly the one-big-batch gradient (``trained``: that count, when the caller
-    has it). Returns the summed NLL. Under FSDP ``batch`` is this rank's share: the count is the whole
-    batch's over the ranks (whose gradients FSDP averages), and a rank with fewer micro-batches makes
-    zero-weight passes to match the others.
+    gradients add up to exactly the one-big-batch gradient. Returns the summed NLL. Under FSDP
+    ``batch`` is this rank's share: the count is the whole batch's over the ranks (whose gradients
+    FSDP averages), and a rank with fewer micro-batches makes zero-weight passes to match the others.
     """
-    if trained is None:
-        trained = int(world.total(sum(e.trained_tokens for e in batch)))
-    denominator = trained / world.size
-    chunks: list[Sequence[Encoded] | None] = [batch[i : i + forward_batch_size]
-                                               for i in range(0, len(batch), forward_batch_size)]
+    denominator = batch.trained / world.size
+    sequences = batch.sequences
+    chunks: list[tuple[Encoded, ...] | None] = [sequences[i : i + forward_batch_size]
+                                                 for i in range(0, len(sequences), forward_batch_size)]
     if world.sharded:
         chunks += [None] * (world.align(len(chunks)) - len(chunks))
     total = 0.0
@@ -115,6 +137,20 @@ def accumulate_gradients(model: Any, batch: Sequence[Encoded], forward_batch_siz
     return total
 
 
+def optimizer_step(state: TrainingState, batch: SftBatch, config: TrainConfig, device: torch.device) -> tuple[float, float | None]:
+    """One optimizer step over the whole batch, in micro-batches: the batch's summed NLL, and the gradient norm
+    before clipping (None: no trained tokens, so no step; the schedule advances with updates only)."""
+    state.optimizer.zero_grad(set_to_none=True)
+    nll = state.world.total(accumulate_gradients(state.model, batch, config.sft.forward_batch_size,
+                                                 state.tokenizer.pad_token_id, device, state.world))
+    if not batch.trained:
+        return nll, None
+    grad_norm = clip_gradients([p for p in state.model.parameters() if p.requires_grad], config.optim.max_grad_norm)
+    state.optimizer.step()
+    state.scheduler.step()
+    return nll, grad_norm
+
+
 def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
     """Fine-tune as ``config`` says (sections model, lora, data, optim, run, sft); returns where the outputs are."""
     s = config.sft
@@ -128,100 +164,40 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     items = SftItems(load_examples(config.data), config.data, s)
     total = total_steps(len(items), s)
     warmup = warmup_steps(total, s, config.optim)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=(config.optim.beta1, config.optim.beta2),
-                                  weight_decay=config.optim.weight_decay)
-    scheduler = make_scheduler(optimizer, total, warmup, config.optim.schedule)
+    optimizer, scheduler = make_optimizer(config.optim, [p for p in model.parameters() if p.requires_grad], total,
+                                          warmup)
+    state = TrainingState(model, tokenizer, optimizer, scheduler, world)
     stream = PromptStream(len(items), seed=config.run.seed, shuffle=config.data.shuffle)
     log.info("sft (%s): %d units, %d steps of %d, %d warm-up", s.mode, len(items), total, s.global_batch_size, warmup)
 
-    start = resume_latest(out, model, optimizer, scheduler, stream, world) if config.run.resume else 0
+    start = resume_latest(out, state, stream) if config.run.resume else 0
     metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
-
     history: list[dict[str, Any]] = []
     model.train()
     for step in range(start + 1, total + 1):
         started = time.perf_counter()
-
-        # --- the batch: tokenised here, not up front, so memory stays flat on large corpora
-        batch: list[Encoded] = []
-        skipped = 0
-        for unit in world.share(stream.take(s.global_batch_size)):
-            encoded = encode_conversation(tokenizer, items.conversation(unit))
-            if s.max_sequence_tokens and len(encoded.input_ids) > s.max_sequence_tokens:
-                skipped += 1
-                continue
-            batch.append(encoded)
-        # Counts over the whole batch (all ranks' shares).
-        skipped, trained, tokens, sequences = world.totals(
-            skipped, sum(e.trained_tokens for e in batch), sum(len(e.input_ids) for e in batch), len(batch))
-        if skipped and world.is_main:
-            log.warning("step %d: skipped %d sequences over %d tokens", step, skipped, s.max_sequence_tokens)
-
-        # --- one optimizer step over the whole batch, in micro-batches
-        optimizer.zero_grad(set_to_none=True)
-        nll_total = world.total(accumulate_gradients(model, batch, s.forward_batch_size, tokenizer.pad_token_id,
-                                                     device, world, trained))
+        batch, counts = next_batch(tokenizer, items, stream, s, world)
+        if counts["skipped_too_long"] and world.is_main:
+            log.warning("step %d: skipped %d sequences over %d tokens", step, counts["skipped_too_long"],
+                        s.max_sequence_tokens)
         lr = scheduler.get_last_lr()[0]  # the rate this step uses
-        grad_norm = None
-        if trained:
-            grad_norm = clip_gradients(params, config.optim.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-        elif world.is_main:  # the schedule advances with updates, so a skipped batch costs no learning rate
+        nll, grad_norm = optimizer_step(state, batch, config, device)
+        if grad_norm is None and world.is_main:
             log.warning("step %d: no trained tokens in the batch; no update", step)
-
         elapsed = time.perf_counter() - started
-        record = {
+        publish({
             "step": step,
             "total_steps": total,
             "epoch": (stream.epoch * len(items) + stream.position) / len(items),
-            "loss": nll_total / trained if trained else None,
-            "trained_tokens": trained,
-            "tokens": tokens,
-            "sequences": sequences,
-            "skipped_too_long": skipped,
-            "tokens_per_s": tokens / max(elapsed, 1e-9),
+            "loss": nll / batch.trained if batch.trained else None,
+            "trained_tokens": batch.trained,
+            **counts,
+            "tokens_per_s": counts["tokens"] / max(elapsed, 1e-9),
             "grad_norm": grad_norm,
             "lr": lr,
             "step_seconds": elapsed,
-        }
-        history.append(record)
-        if metrics is not None:
-            metrics.write(record)
-            if on_step is not None:
-                on_step(record)
+        }, history, metrics, on_step)
+        save_if_due(config.run, out, step, total, state, stream)
 
-        # --- checkpoint
-        if (config.run.save_every and step % config.run.save_every == 0) or step == total:
-            save_checkpoint(out, step, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler,
-                            trainer_state={"data": stream.state()}, keep=config.run.keep_checkpoints, world=world)
-
-    final = finish_run(config, out, model, tokenizer, metrics, world)
+    final = finish_run(config, out, state, metrics)
     return TrainResult(output_dir=out, steps=max(start, total), final_model=final, history=history)
-
-
-def sft_steps(model: Any, tokenizer: Any, pairs: Sequence[tuple[list[dict[str, str]], str]], *, steps: int,
-              lr: float = 1e-3, batch_size: int = 16, seed: int = 0) -> list[float]:
-    """Train ``model`` for ``steps`` AdamW steps on random batches of (messages, completion) ``pairs``; returns the losses.
-
-    The completion is the assistant turn; the loss is its token mean, end-of-turn token included.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    device = next(model.parameters()).device
-    rows = [encode_conversation(tokenizer, Conversation(
-        tuple(messages) + ({"role": "assistant", "content": completion},), (False,) * len(messages) + (True,)))
-        for messages, completion in pairs]
-    model.train()
-    losses = []
-    for _ in range(steps):
-        picks = torch.randint(len(pairs), (batch_size,), generator=generator).tolist()
-        ids, attention, labels = (t.to(device) for t in collate([rows[i] for i in picks], tokenizer.pad_token_id))
-        nll, count = masked_nll(model, ids, attention, labels)
-        loss = nll / max(count, 1)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
