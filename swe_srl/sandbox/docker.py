@@ -3,13 +3,15 @@
 Each sandbox holds three bash processes started by `docker exec`: the agent's session (as the
 non-root user), a spare agent shell started ahead of need (so a reset or restart costs no round
 trip), and a root control shell that sweeps the agent's processes on timeouts and runs git as the
-agent (through `setpriv`) for diff and reset. Files move with the engine's archive API, so any
-size and any bytes.
+agent (through `setpriv`) for file writes. Files are read and the diff made as the agent, in an
+exec of its own (agent_io.py: the agent's rights, capped sizes); a write goes to a staging file
+through the engine's archive API (any size, any bytes) and is copied into place as the agent.
 
 Containers carry the label `swe-srl=1` and their owner (host, pid, process start time). They are
-removed on close, on leaving a `with` block, and at interpreter exit (Ctrl-C included); ones left
-by an owner that died without cleaning up (SIGKILL, a crash of the host) are reaped at the next
-start on the same host.
+removed on close, on leaving a `with` block, at interpreter exit (Ctrl-C included) and on SIGTERM
+(live.py); ones left by an owner that died without cleaning up (SIGKILL, a crash of the host) are
+reaped at the next start on the same host, and every container removes itself at the end of its
+lifetime (`limits.lifetime`).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from typing import Any, Sequence
 from swe_srl.errors import SandboxError
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers, remove_container, start_container
 from swe_srl.images.task_image import ensure_task_image
-from swe_srl.sandbox import live
+from swe_srl.sandbox import agent_io, live
 from swe_srl.sandbox.base import Observation, SandboxLimits
-from swe_srl.sandbox.docker_exec import ExecTransport
+from swe_srl.sandbox.agent_io import Finished
+from swe_srl.sandbox.docker_exec import ExecTransport, run_to_end
 from swe_srl.sandbox.shell import Shell, ShellSession
 from swe_srl.tasks.task import Task
 
@@ -35,7 +38,7 @@ log = logging.getLogger(__name__)
 
 TESTBED = "/testbed"
 LABEL = "swe-srl"
-CONTROL_CAP = 256 << 20  # bytes of output a control command (a diff) may return
+CONTROL_CAP = 1 << 20  # bytes of output a control command (a sweep, a file write) may return
 SHELL = ["bash", "--norc", "--noprofile"]
 # Official SWE-bench images keep the repo's environment in conda; activate it like their harness.
 CONDA_INIT = ("if [ -f /opt/miniconda3/bin/activate ]; then . /opt/miniconda3/bin/activate "
@@ -80,7 +83,7 @@ class DockerSandbox:
                 client, image, owned_labels(LABEL, **{"swe-srl.instance": task.instance_id}), name=name,
                 hostname="sandbox", network_mode="bridge" if limits.network else "none",
                 mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
-                pids_limit=limits.pids, security_opt=["no-new-privileges"],
+                pids_limit=limits.pids, security_opt=["no-new-privileges"], lifetime=limits.lifetime,
             )
         except SandboxError as err:
             raise SandboxError(f"task {task.instance_id}: {err}") from None
@@ -151,27 +154,19 @@ class DockerSandbox:
         return done.output
 
     def read_bytes(self, path: str) -> bytes:
-        """The bytes of a file (absolute, or relative to /testbed); symbolic links are followed."""
+        """The bytes of a file (absolute, or relative to /testbed), read as the agent: at most `limits.read_cap`."""
         self._check_open()
-        import docker
+        target, cap = self._abspath(path), self.limits.read_cap
+        done = self._run_as_agent(["sh", "-c", agent_io.READ, "sh", target, str(cap + 1)], cap + 1, self.limits.timeout)
+        return agent_io.checked_read(target, done, self.limits, self._where())
 
-        target = self._abspath(path)
-        for _ in range(16):
-            try:
-                stream, stat = self.container.get_archive(target)
-            except docker.errors.NotFound:
-                raise SandboxError(f"{target}: no such file in the sandbox") from None
-            if stat.get("linkTarget"):
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(target), stat["linkTarget"]))
-                continue
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-                member = tar.next()
-                if member is None or not member.isfile():
-                    raise SandboxError(f"{target}: not a regular file")
-                handle = tar.extractfile(member)
-                assert handle is not None
-                return handle.read()
-        raise SandboxError(f"{path}: too many levels of symbolic links")
+    def _run_as_agent(self, argv: list[str], cap: int, timeout: float) -> Finished:
+        """``argv`` run to its end in /testbed as the agent, in an exec of its own (stdout kept apart)."""
+        return run_to_end(self.client.api, self.container.id, argv, user=self.limits.user, cap=cap,
+                          timeout=timeout, workdir=TESTBED, environment={"HOME": "/tmp"})
+
+    def _where(self) -> str:
+        return f"sandbox {self.container_name} ({self.task.instance_id})"
 
     def read_file(self, path: str) -> str:
         """The text of a file; raises UnicodeDecodeError when it is not UTF-8 (editors report it)."""
@@ -197,11 +192,12 @@ class DockerSandbox:
         self.write_bytes(path, content.encode("utf-8", "surrogateescape"))
 
     def diff(self) -> str:
-        """`git diff` against base_commit of the working tree, new untracked files included."""
-        script = ('tmp=$(mktemp) && cp .git/index "$tmp" && GIT_INDEX_FILE="$tmp" git add -A '
-                  f'&& GIT_INDEX_FILE="$tmp" git -c core.quotepath=off diff --cached {self.task.base_commit}; '
-                  'rc=$?; rm -f "$tmp"; exit $rc')
-        return self._as_agent(script, "git diff")
+        """`git diff` against base_commit of the working tree, new untracked files included (at most `limits.diff_cap`)."""
+        self._check_open()
+        cap = self.limits.diff_cap
+        done = self._run_as_agent(["bash", "-c", agent_io.DIFF, "bash", self.task.base_commit, str(cap + 1)], cap + 1,
+                                  agent_io.DIFF_TIMEOUT)
+        return agent_io.checked_diff(done, self.limits, self._where())
 
     def reset(self) -> None:
         """Back to base_commit: every agent process killed, the tree restored, a fresh shell."""
