@@ -28,6 +28,7 @@ DIFF = ('set -o pipefail; tmp=$(mktemp) && cp .git/index "$tmp" && GIT_INDEX_FIL
         'rc=$?; rm -f "$tmp"; exit $rc')
 
 
+KILLED = 137  # the exit status of a process killed by SIGKILL (the OOM killer, mostly)
 DIFF_TIMEOUT = 300.0  # seconds for the diff (`git add -A` of a large tree is slow)
 
 
@@ -74,6 +75,10 @@ def checked_diff(done: Finished, limits: SandboxLimits, where: str) -> str:
         raise DiffTooLargeError(
             f"[The patch is larger than {cap} bytes, the sandbox's diff cap, so it was not kept: remove what "
             "the fix does not need (generated files, data, logs: see `git status`) before submitting.]")
+    if done.exit_code == KILLED:  # git holds a whole file in memory: a huge one takes it past the sandbox's
+        raise DiffTooLargeError(
+            f"[The patch could not be made: git was killed making it, most likely out of the sandbox's memory "
+            f"({limits.memory}). Remove the large files the fix does not need (see `git status`) before submitting.]")
     if done.exit_code != 0:
         why = "timed out" if done.exit_code is None else done.errors.strip()[-500:]
         raise SandboxError(f"git diff failed in {where}: {why}")

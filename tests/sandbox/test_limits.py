@@ -65,3 +65,10 @@ def test_a_diff_past_the_cap_is_a_clear_submit_observation(make_sandbox, backend
         sandbox.diff()
     note = execute(sandbox, Action.submit())
     assert note.startswith("[The patch is larger than 5000 bytes, the sandbox's diff cap") and len(note) < 400
+
+
+def test_a_diff_that_runs_git_out_of_memory_is_a_clear_submit_observation(make_sandbox, backend):
+    sandbox = make_sandbox(backend, dataclasses.replace(LIMITS, memory="64m"))
+    sandbox.run("seq 1 8000000 > huge.txt")  # 67 MB of text: git holds it whole to diff it
+    note = execute(sandbox, Action.submit())
+    assert note.startswith("[The patch could not be made: git was killed") and "64m" in note
