@@ -1,4 +1,4 @@
-"""What both backends run as the agent to read a file for the editor and to make the diff, with their caps.
+"""What both backends run as the agent to read and write a file for the editor and to make the diff, with caps.
 
 The editor reads with the agent's identity and rights: inside the sandbox, as the agent user,
 never as root or through the engine's archive API, so what `cat` may not read (``/etc/shadow``,
@@ -19,6 +19,8 @@ READ = ('[ -e "$1" ] || { echo "$1: no such file" >&2; exit 2; }; '
         '[ -f "$1" ] || { echo "$1: not a regular file" >&2; exit 2; }; '
         '[ -r "$1" ] || { echo "$1: permission denied (the agent user may not read it)" >&2; exit 3; }; '
         'exec head -c "$2" -- "$1"')
+# `sh -c WRITE sh PATH` with the bytes on stdin: an existing file keeps its mode, new folders are made.
+WRITE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
 AGENT_MISTAKES = (2, 3)  # READ's exit codes for a path the agent named wrongly or may not read
 # `bash -c DIFF bash BASE_COMMIT CAP+1` in /testbed: the working tree against the base commit, new
 # files included, through a throwaway index so the agent's own index is untouched. pipefail: a git

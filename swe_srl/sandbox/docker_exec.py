@@ -89,6 +89,10 @@ class ExecTransport:
         del buf[:at]
         return bytes(out)
 
+    def close_stdin(self) -> None:
+        """End the process's stdin (the engine passes the half-close on), keeping its output open."""
+        self._sock.shutdown(socket.SHUT_WR)
+
     def exit_status(self) -> int | None:
         for _ in range(20):  # the engine records the exit code a moment after the stream ends
             try:
@@ -113,13 +117,15 @@ class ExecTransport:
 
 
 def run_to_end(api: Any, container_id: str, argv: Sequence[str], *, user: str, cap: int, timeout: float,
-               workdir: str | None = None, environment: dict[str, str] | None = None) -> Finished:
-    """Run ``argv`` in the container as ``user`` until it ends or ``timeout`` passes, keeping ``cap`` bytes of stdout."""
+               stdin: bytes = b"", workdir: str | None = None, environment: dict[str, str] | None = None) -> Finished:
+    """Run ``argv`` as ``user``, fed ``stdin``, until it ends or ``timeout`` passes; ``cap`` bytes of stdout kept."""
     transport = ExecTransport(api, container_id, argv, user=user, workdir=workdir, environment=environment,
                               merge=False)
     output = bytearray()
     deadline = time.monotonic() + timeout
     try:
+        transport.send(stdin)  # the commands fed here print little, so the engine's buffers never fill
+        transport.close_stdin()
         while True:
             left = deadline - time.monotonic()
             if left <= 0:

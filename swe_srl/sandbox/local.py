@@ -157,7 +157,7 @@ class LocalSandbox:
     def write_bytes(self, path: str, data: bytes) -> None:
         """Create or overwrite a file as the agent, making its folders; an existing file keeps its mode."""
         target = _abspath(path)
-        self._exec('mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', target, data=data, what=f"writing {target}")
+        self._exec(agent_io.WRITE, target, data=data, what=f"writing {target}")
 
     def write_file(self, path: str, content: str) -> None:
         """Create or overwrite a file with UTF-8 text, making its folders."""

@@ -54,6 +54,8 @@ def test_the_editor_reads_with_the_agents_rights(make_sandbox, backend):
         assert "permission denied" in out and "root:" not in out and "top-secret" not in out, (path, out)
     assert "permission denied" in editor.run("str_replace", "/testbed/locked.txt", old_str="top", new_str="low")
     assert "permission denied" in editor.run("insert", "/etc/shadow", insert_line="0", new_str="x")
+    assert "cannot create /etc/planted.conf" in editor.run("create", "/etc/planted.conf", file_text="x\n")
+    assert sandbox.run("test -e /etc/planted.conf").exit_code == 1
 
 
 def test_a_diff_past_the_cap_is_a_clear_submit_observation(make_sandbox, backend):
