@@ -124,8 +124,11 @@ def run_to_end(api: Any, container_id: str, argv: Sequence[str], *, user: str, c
     output = bytearray()
     deadline = time.monotonic() + timeout
     try:
-        transport.send(stdin)  # the commands fed here print little, so the engine's buffers never fill
-        transport.close_stdin()
+        try:  # the commands fed here print little, so the engine's buffers never fill while we send
+            transport.send(stdin)
+            transport.close_stdin()
+        except OSError:  # it ended before reading all of stdin (mkdir failed, say): its stderr says why
+            pass
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
