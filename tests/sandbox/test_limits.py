@@ -9,6 +9,7 @@ import time
 import pytest
 
 from swe_srl.actions import Action
+from swe_srl.sandbox import agent_io
 from swe_srl.sandbox.agent_io import DiffTooLargeError
 from swe_srl.sandbox.editor import Editor
 from swe_srl.sandbox.execute import execute
@@ -74,3 +75,16 @@ def test_a_diff_that_runs_git_out_of_memory_is_a_clear_submit_observation(make_s
     sandbox.run("seq 1 8000000 > huge.txt")  # 67 MB of text: git holds it whole to diff it
     note = execute(sandbox, Action.submit())
     assert note.startswith("[The patch could not be made: git was killed") and "64m" in note
+
+
+def test_a_read_past_the_time_limit_is_refused_and_returns_in_time(make_sandbox, backend):
+    sandbox = make_sandbox(backend, dataclasses.replace(LIMITS, timeout=1))
+    start = time.monotonic()  # the one-off command the editor reads through stops at its timeout
+    if backend == "docker":
+        done = sandbox._run_as_agent(["sleep", "30"], 10, 1.0)
+    else:
+        done = sandbox._run_to_end(["sleep", "30"], 1.0)
+    assert done.exit_code is None and time.monotonic() - start < 5
+    finished = agent_io.Finished(b"", "", None)  # what either backend reports for a read that ran out of time
+    with pytest.raises(agent_io.FileAccessError, match="took more than 1 seconds"):
+        agent_io.checked_read("/testbed/slow", finished, sandbox.limits, "here")
