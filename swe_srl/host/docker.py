@@ -3,7 +3,9 @@ building and finding images, and reaping what owners that died left behind.
 
 Every container we start carries a kind label (``<label>=1``: a sandbox, a grading or validation
 container) and its owner process (host/owners.py), so leftovers of a crashed owner are found and
-removed at the next start.
+removed at the next start. It also has a lifetime: its command is a sleep of that many seconds and
+the engine removes it when the sleep ends, so not even a leftover no reaper sees outlives the cap;
+a reaper on any host removes one past its expiry (label ``swe-srl.expires``) whoever owns it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import tarfile
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -20,6 +23,9 @@ from swe_srl.errors import SandboxError
 from swe_srl.host.owners import OWNER_LABEL, owner_alive, owner_id
 
 log = logging.getLogger(__name__)
+
+EXPIRES_LABEL = "swe-srl.expires"  # unix time after which a container is past its lifetime
+DEFAULT_LIFETIME = 24 * 3600.0  # seconds a container lives unless its starter says otherwise
 
 
 def docker_client(client: Any | None = None, *, timeout: int | None = None) -> Any:
@@ -40,11 +46,15 @@ def owned_labels(label: str, **more: str) -> dict[str, str]:
     return {label: "1", OWNER_LABEL: owner_id(), **more}
 
 
-def start_container(client: Any, image: str, labels: Mapping[str, str], **options: Any) -> Any:
-    """A detached container of ``image`` idling under docker-init; SandboxError saying why it could not start."""
+def start_container(client: Any, image: str, labels: Mapping[str, str], *, lifetime: float = DEFAULT_LIFETIME,
+                    **options: Any) -> Any:
+    """A detached container of ``image`` idling under docker-init for ``lifetime`` seconds, then removed by the
+    engine; SandboxError saying why it could not start."""
+    seconds = max(int(lifetime), 1)
+    expires = {EXPIRES_LABEL: str(int(time.time()) + seconds)}
     try:
-        return client.containers.run(image, ["sleep", "infinity"], detach=True, init=True, labels=dict(labels),
-                                     **options)
+        return client.containers.run(image, ["sleep", str(seconds)], detach=True, init=True, auto_remove=True,
+                                     labels={**labels, **expires}, **options)
     except docker.errors.DockerException as err:
         raise SandboxError(f"could not start a container from {image}: {err}") from None
 
@@ -55,6 +65,9 @@ def remove_container(container: Any) -> None:
         container.remove(force=True)
     except docker.errors.NotFound:
         pass
+    except docker.errors.APIError as err:
+        if err.status_code != 409:  # 409: the engine is removing it already (its lifetime ended)
+            raise SandboxError(f"could not remove container {container.name}: {err}") from None
     except docker.errors.DockerException as err:
         raise SandboxError(f"could not remove container {container.name}: {err}") from None
 
@@ -92,18 +105,22 @@ def build_image(client: Any, tag: str, dockerfile: str, files: Mapping[str, byte
 
 
 def reap_leftovers(client: Any, label: str) -> int:
-    """Remove containers with ``label`` whose owner process on this host is gone; how many."""
+    """Remove containers with ``label`` whose owner process on this host is gone or whose lifetime is over; how many."""
     reaped = 0
+    now = time.time()
     # ignore_removed: a container another thread removes between the listing and its inspection
     # would otherwise make list() raise NotFound.
     for container in client.containers.list(all=True, filters={"label": f"{label}=1"}, ignore_removed=True):
         owner = container.labels.get(OWNER_LABEL, "")
-        if owner and owner_alive(owner):
+        expires = container.labels.get(EXPIRES_LABEL, "")
+        expired = expires.isdigit() and int(expires) <= now
+        if owner and owner_alive(owner) and not expired:
             continue
         try:
             container.remove(force=True)
             reaped += 1
-            log.info("reaped leftover container %s (owner %s is gone)", container.name, owner or "unknown")
+            log.info("reaped leftover container %s (%s)", container.name,
+                     "past its lifetime" if expired else f"owner {owner or 'unknown'} is gone")
         except docker.errors.NotFound:
             pass
         except docker.errors.DockerException as err:

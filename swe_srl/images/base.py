@@ -52,14 +52,27 @@ def base_tag(recipe: dict[str, Any] = BASE_RECIPE) -> str:
 
 @contextmanager
 def build_lock(name: str) -> Iterator[None]:
-    """One builder per image on this machine, so parallel runs do not build it twice."""
+    """One builder per image on this machine, so parallel runs do not build it twice.
+
+    The lock file is removed by its holder before it lets go, so none is left in the temp folder. A
+    waiter that then wins the lock on the removed file sees that the path no longer names the file
+    it holds, and locks the path anew.
+    """
     path = Path(tempfile.gettempdir()) / f"swe-srl-image-{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock"
-    with open(path, "w") as handle:
+    while True:
+        handle = open(path, "a")
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if os.path.samestat(os.fstat(handle.fileno()), os.stat(path)):
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()  # the holder before us removed this file: lock the new one
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
 
 
 def ensure_base_image(client: Any | None = None, recipe: dict[str, Any] = BASE_RECIPE) -> str:

@@ -30,6 +30,13 @@ class SandboxLimits:
     pids: int = 256  # process limit (stops fork bombs)
     network: bool = False  # the agent gets no network unless this is set
     user: str = "agent"  # agent commands run as this non-root user
+    # Bytes the editor reads of one file (as the agent); a larger file is refused with a note to use
+    # bash, since one `view` of a 1 GB file would otherwise cost the host gigabytes. Its reads end at `timeout`.
+    read_cap: int = 4 << 20
+    # Bytes of the diff that submit returns; a larger one is refused with a note and never reaches the host whole.
+    diff_cap: int = 16 << 20
+    # Seconds a container may live; it then removes itself (no leftover outlives its owner by more).
+    lifetime: float = 24 * 3600.0
 
 
 class Sandbox(Protocol):
@@ -41,13 +48,15 @@ class Sandbox(Protocol):
         """Run one shell command in the persistent session."""
 
     def read_file(self, path: str) -> str:
-        """The text of a file (absolute, or relative to /testbed)."""
+        """The text of a file (absolute, or relative to /testbed), read as the agent user with its rights;
+        agent_io.FileAccessError when it may not (missing, no permission, over `limits.read_cap`)."""
 
     def write_file(self, path: str, content: str) -> None:
         """Create or overwrite a file, making its folders."""
 
     def diff(self) -> str:
-        """The current patch: `git diff` against base_commit, new files included."""
+        """The current patch: `git diff` against base_commit, new files included; agent_io.DiffTooLargeError
+        past `limits.diff_cap`."""
 
     def reset(self) -> None:
         """Back to base_commit with a fresh shell session."""

@@ -2,32 +2,33 @@
 
 Each sandbox holds three bash processes started by `docker exec`: the agent's session (as the
 non-root user), a spare agent shell started ahead of need (so a reset or restart costs no round
-trip), and a root control shell that sweeps the agent's processes on timeouts and runs git as the
-agent (through `setpriv`) for diff and reset. Files move with the engine's archive API, so any
-size and any bytes.
+trip), and a root control shell that sets the container up and sweeps the agent's processes on
+timeouts. The editor's file reads and writes and the diff run as the agent, each in an exec of its
+own (agent_io.py): never as root or through the engine's archive API, so the editor has exactly
+the agent's rights, and reads and diffs stop at their caps inside the container.
 
 Containers carry the label `swe-srl=1` and their owner (host, pid, process start time). They are
-removed on close, on leaving a `with` block, and at interpreter exit (Ctrl-C included); ones left
-by an owner that died without cleaning up (SIGKILL, a crash of the host) are reaped at the next
-start on the same host.
+removed on close, on leaving a `with` block, at interpreter exit (Ctrl-C included) and on SIGTERM
+(live.py); ones left by an owner that died without cleaning up (SIGKILL, a crash of the host) are
+reaped at the next start on the same host, and every container removes itself at the end of its
+lifetime (`limits.lifetime`).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import posixpath
 import secrets
-import tarfile
 from typing import Any, Sequence
 
 from swe_srl.errors import SandboxError
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers, remove_container, start_container
 from swe_srl.images.task_image import ensure_task_image
-from swe_srl.sandbox import live
+from swe_srl.sandbox import agent_io, live
+from swe_srl.sandbox.agent_io import Finished
 from swe_srl.sandbox.base import Observation, SandboxLimits
-from swe_srl.sandbox.docker_exec import ExecTransport
+from swe_srl.sandbox.docker_exec import ExecTransport, run_to_end
 from swe_srl.sandbox.shell import Shell, ShellSession
 from swe_srl.tasks.task import Task
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 TESTBED = "/testbed"
 LABEL = "swe-srl"
-CONTROL_CAP = 256 << 20  # bytes of output a control command (a diff) may return
+CONTROL_CAP = 1 << 20  # bytes of output a control command (the setup, a sweep) may return
 SHELL = ["bash", "--norc", "--noprofile"]
 # Official SWE-bench images keep the repo's environment in conda; activate it like their harness.
 CONDA_INIT = ("if [ -f /opt/miniconda3/bin/activate ]; then . /opt/miniconda3/bin/activate "
@@ -80,7 +81,7 @@ class DockerSandbox:
                 client, image, owned_labels(LABEL, **{"swe-srl.instance": task.instance_id}), name=name,
                 hostname="sandbox", network_mode="bridge" if limits.network else "none",
                 mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
-                pids_limit=limits.pids, security_opt=["no-new-privileges"],
+                pids_limit=limits.pids, security_opt=["no-new-privileges"], lifetime=limits.lifetime,
             )
         except SandboxError as err:
             raise SandboxError(f"task {task.instance_id}: {err}") from None
@@ -137,71 +138,45 @@ class DockerSandbox:
             obs = Observation(obs.output + sep + note, obs.exit_code, obs.timed_out, obs.truncated, obs.duration)
         return obs
 
-    def _as_agent(self, script: str, what: str, timeout: float = 300) -> str:
-        """Run `script` with sh as the agent user in /testbed through the control shell."""
-        self._check_open()
-        assert self.control is not None
-        uid = self.agent_uid
-        command = (f"cd {TESTBED} && setpriv --reuid={uid} --regid={uid} --clear-groups "
-                   f"env HOME=/tmp sh -c {_sh_quote(script)}")
-        done = self.control.run(command, timeout=timeout)
-        if done.exit_code != 0 or done.truncated:
-            reason = "its output is too large" if done.truncated else done.output.strip()[-500:]
-            raise SandboxError(f"{what} failed in sandbox {self.container_name} ({self.task.instance_id}): {reason}")
-        return done.output
-
     def read_bytes(self, path: str) -> bytes:
-        """The bytes of a file (absolute, or relative to /testbed); symbolic links are followed."""
+        """The bytes of a file (absolute, or relative to /testbed), read as the agent: at most `limits.read_cap`."""
         self._check_open()
-        import docker
+        target, cap = self._abspath(path), self.limits.read_cap
+        done = self._run_as_agent(["sh", "-c", agent_io.READ, "sh", target, str(cap + 1)], cap + 1, self.limits.timeout)
+        return agent_io.checked_read(target, done, self.limits, self._where())
 
-        target = self._abspath(path)
-        for _ in range(16):
-            try:
-                stream, stat = self.container.get_archive(target)
-            except docker.errors.NotFound:
-                raise SandboxError(f"{target}: no such file in the sandbox") from None
-            if stat.get("linkTarget"):
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(target), stat["linkTarget"]))
-                continue
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-                member = tar.next()
-                if member is None or not member.isfile():
-                    raise SandboxError(f"{target}: not a regular file")
-                handle = tar.extractfile(member)
-                assert handle is not None
-                return handle.read()
-        raise SandboxError(f"{path}: too many levels of symbolic links")
+    def _run_as_agent(self, argv: list[str], cap: int, timeout: float, stdin: bytes = b"") -> Finished:
+        """``argv`` run to its end in /testbed as the agent, in an exec of its own (stdout kept apart)."""
+        return run_to_end(self.client.api, self.container.id, argv, user=self.limits.user, cap=cap,
+                          timeout=timeout, stdin=stdin, workdir=TESTBED, environment={"HOME": "/tmp"})
+
+    def _where(self) -> str:
+        return f"sandbox {self.container_name} ({self.task.instance_id})"
 
     def read_file(self, path: str) -> str:
         """The text of a file; raises UnicodeDecodeError when it is not UTF-8 (editors report it)."""
         return self.read_bytes(path).decode("utf-8")
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        """Create or overwrite a file as the agent user, making its folders; an existing file keeps its mode."""
+        """Create or overwrite a file as the agent, making its folders; an existing file keeps its mode."""
         self._check_open()
         target = self._abspath(path)
-        staging = f"/tmp/.swe-srl-upload-{secrets.token_hex(6)}"
-        archive = io.BytesIO()
-        with tarfile.open(fileobj=archive, mode="w") as tar:
-            info = tarfile.TarInfo(staging.lstrip("/").split("/", 1)[1])
-            info.size, info.mode, info.uid, info.gid = len(data), 0o600, self.agent_uid, self.agent_uid
-            tar.addfile(info, io.BytesIO(data))
-        if not self.container.put_archive("/tmp", archive.getvalue()):
-            raise SandboxError(f"could not upload {target} to sandbox {self.container_name}")
-        script = 'mkdir -p -- "$(dirname -- "$1")" && cat -- "$2" > "$1"; rc=$?; rm -f -- "$2"; exit $rc'
-        self._as_agent(_script_with_args(script, target, staging), f"writing {target}")
+        done = self._run_as_agent(["sh", "-c", agent_io.WRITE, "sh", target], 0, self.limits.timeout, data)
+        if done.exit_code != 0:
+            why = "timed out" if done.exit_code is None else done.errors.strip()[-500:]
+            raise SandboxError(f"writing {target} failed in {self._where()}: {why}")
 
     def write_file(self, path: str, content: str) -> None:
         """Create or overwrite a file with UTF-8 text, making its folders."""
         self.write_bytes(path, content.encode("utf-8", "surrogateescape"))
 
     def diff(self) -> str:
-        """`git diff` against base_commit of the working tree, new untracked files included."""
-        script = ('tmp=$(mktemp) && cp .git/index "$tmp" && GIT_INDEX_FILE="$tmp" git add -A '
-                  f'&& GIT_INDEX_FILE="$tmp" git -c core.quotepath=off diff --cached {self.task.base_commit}; '
-                  'rc=$?; rm -f "$tmp"; exit $rc')
-        return self._as_agent(script, "git diff")
+        """`git diff` against base_commit of the working tree, new untracked files included (at most `limits.diff_cap`)."""
+        self._check_open()
+        cap = self.limits.diff_cap
+        done = self._run_as_agent(["bash", "-c", agent_io.DIFF, "bash", self.task.base_commit, str(cap + 1)], cap + 1,
+                                  agent_io.DIFF_TIMEOUT)
+        return agent_io.checked_diff(done, self.limits, self._where())
 
     def reset(self) -> None:
         """Back to base_commit: every agent process killed, the tree restored, a fresh shell."""
@@ -240,15 +215,6 @@ class DockerSandbox:
 
     def _abspath(self, path: str) -> str:
         return posixpath.normpath(posixpath.join(TESTBED, path))
-
-
-def _sh_quote(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
-def _script_with_args(script: str, *args: str) -> str:
-    """A `sh -c` body that sets its positional parameters to `args` first."""
-    return "set -- " + " ".join(_sh_quote(a) for a in args) + "; " + script
 
 
 def _slug(text: str) -> str:

@@ -1,7 +1,7 @@
 """str_replace_editor on top of any Sandbox: view, create, str_replace, insert, undo_edit.
 
 The text work lives in edit_text.py; this file only reads, writes and probes paths through
-the Sandbox Protocol. Undo history is kept here, on the host, one Editor per sandbox, so it
+the Sandbox Protocol, whose reads act as the agent and stop at the sandbox's read cap (agent_io.py). Undo history is kept here, on the host, one Editor per sandbox, so it
 survives whatever the agent does inside the sandbox.
 """
 
@@ -12,6 +12,7 @@ import shlex
 
 from swe_srl.errors import SandboxError
 from swe_srl.sandbox import edit_text
+from swe_srl.sandbox.agent_io import FileAccessError
 from swe_srl.sandbox.base import Sandbox
 from swe_srl.sandbox.edit_text import EditorError
 
@@ -46,7 +47,7 @@ class Editor:
         """Carry out one editor call; the result or the error is returned as observation text."""
         try:
             return self._dispatch(command, path, file_text, old_str, new_str, insert_line, view_range)
-        except EditorError as error:
+        except (EditorError, FileAccessError) as error:
             return str(error)
         except SandboxError as error:
             log.warning("editor %s on %s failed in the sandbox: %s", command, path, error)

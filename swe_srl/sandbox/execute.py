@@ -5,7 +5,8 @@ happened; editor mistakes come back as text and the episode goes on. A bash read
 (empty command) or input for a running process (``is_input``) finds no running command, since
 none outlives its call here, and says so as OpenHands does. A python cell runs as a python3 script
 through the same shell, so its output carries the same notes. A SandboxError from bash
-or submit is not turned into text: a broken sandbox is the runner's problem, not the agent's.
+or submit is not turned into text: a broken sandbox is the runner's problem, not the agent's; a
+diff past the sandbox's diff cap is the agent's doing, and its note is submit's observation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import weakref
 
 from swe_srl.actions import BASH, EDITOR, PYTHON, SUBMIT, Action
 from swe_srl.errors import ActionParseError
+from swe_srl.sandbox.agent_io import DiffTooLargeError
 from swe_srl.sandbox.base import Observation, Sandbox
 from swe_srl.sandbox.editor import Editor
 
@@ -91,7 +93,10 @@ class ToolRunner:
                 view_range=action.get("view_range"),
             )
         if action.tool == SUBMIT:
-            return self.sandbox.diff()  # verbatim, empty when nothing changed: callers use it as the patch
+            try:
+                return self.sandbox.diff()  # verbatim, empty when nothing changed: callers use it as the patch
+            except DiffTooLargeError as error:  # a note no patch tool applies, so it grades as unresolved
+                return str(error)
         raise ActionParseError(f"no tool named '{action.tool}' can be executed")
 
     def _shell(self, command: str) -> str:

@@ -1,10 +1,19 @@
-"""Sandboxes still open in this process, closed at interpreter exit (Ctrl-C included)."""
+"""Sandboxes still open in this process, closed at interpreter exit, on Ctrl-C and on SIGTERM.
+
+SIGTERM (kill, timeout, docker stop, a scheduler's preemption) runs no atexit hook by default, so
+a handler closes every open sandbox and then lets the signal end the process as it would have.
+It is installed at import, from the main thread, and only where SIGTERM still has its default
+action (an application that handles SIGTERM itself keeps its handler).
+"""
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
+import signal
 import threading
+from types import FrameType
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -15,7 +24,8 @@ class _Closable(Protocol):
 
 
 _open: dict[int, _Closable] = {}
-_lock = threading.Lock()
+# Reentrant: the SIGTERM handler runs in the main thread, possibly while it holds the lock.
+_lock = threading.RLock()
 
 
 def track(sandbox: _Closable) -> None:
@@ -41,4 +51,13 @@ def close_all() -> None:
             log.warning("could not remove sandbox %r: %s", sandbox, err)
 
 
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Close every sandbox, then die of the signal with its default action (the exit status says SIGTERM)."""
+    close_all()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 atexit.register(close_all)
+if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _on_sigterm)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from swe_srl.errors import SandboxError
-from swe_srl.sandbox import live
+from swe_srl.sandbox import agent_io, live
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.local_container import AGENT_UID, PATH, TESTBED, BwrapContainer
 from swe_srl.sandbox.local_workspace import Workspace
@@ -135,11 +135,20 @@ class LocalSandbox:
         return obs
 
     def read_bytes(self, path: str) -> bytes:
-        """The bytes of a file (absolute, or relative to /testbed), read as the agent."""
+        """The bytes of a file (absolute, or relative to /testbed), read as the agent: at most `limits.read_cap`."""
         target = _abspath(path)
-        script = 'if [ ! -e "$1" ]; then echo "no such file" >&2; exit 2; fi; ' \
-                 'if [ ! -f "$1" ]; then echo "not a regular file" >&2; exit 2; fi; exec cat -- "$1"'
-        return self._exec(script, target, what=f"reading {target}")
+        done = self._run_to_end(["sh", "-c", agent_io.READ, "sh", target, str(self.limits.read_cap + 1)],
+                                self.limits.timeout)
+        return agent_io.checked_read(target, done, self.limits, f"the sandbox for {self.task.instance_id}")
+
+    def _run_to_end(self, argv: list[str], timeout: float) -> agent_io.Finished:
+        """``argv`` run as the agent in /testbed; its stdout is bounded by the command itself (head -c)."""
+        self._revive()
+        try:
+            done = subprocess.run(self.container.enter(argv), capture_output=True, env=self._env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return agent_io.Finished(b"", "", None)
+        return agent_io.Finished(done.stdout, done.stderr.decode(errors="replace")[-4096:], done.returncode)
 
     def read_file(self, path: str) -> str:
         """The text of a file; raises UnicodeDecodeError when it is not UTF-8 (editors report it)."""
@@ -148,17 +157,17 @@ class LocalSandbox:
     def write_bytes(self, path: str, data: bytes) -> None:
         """Create or overwrite a file as the agent, making its folders; an existing file keeps its mode."""
         target = _abspath(path)
-        self._exec('mkdir -p -- "$(dirname -- "$1")" && cat > "$1"', target, data=data, what=f"writing {target}")
+        self._exec(agent_io.WRITE, target, data=data, what=f"writing {target}")
 
     def write_file(self, path: str, content: str) -> None:
         """Create or overwrite a file with UTF-8 text, making its folders."""
         self.write_bytes(path, content.encode("utf-8", "surrogateescape"))
 
     def diff(self) -> str:
-        """`git diff` against base_commit of the working tree, new untracked files included."""
-        script = ('tmp=$(mktemp) && cp .git/index "$tmp" && GIT_INDEX_FILE="$tmp" git add -A '
-                  '&& GIT_INDEX_FILE="$tmp" git -c core.quotepath=off diff --cached "$1"; rc=$?; rm -f "$tmp"; exit $rc')
-        return self._exec(script, self.task.base_commit, what="git diff").decode("utf-8", "surrogateescape")
+        """`git diff` against base_commit of the working tree, new untracked files included (at most `limits.diff_cap`)."""
+        done = self._run_to_end(["bash", "-c", agent_io.DIFF, "bash", self.task.base_commit,
+                                 str(self.limits.diff_cap + 1)], agent_io.DIFF_TIMEOUT)
+        return agent_io.checked_diff(done, self.limits, f"the sandbox for {self.task.instance_id}")
 
     def reset(self) -> None:
         """Back to base_commit: every agent process killed, the tree restored, a fresh shell."""

@@ -99,15 +99,26 @@ def _exists(client, container_id: str) -> bool:
     return bool(client.containers.list(all=True, filters={"id": container_id}))
 
 
-@pytest.mark.parametrize("how", ["exit", "ctrl-c"])
+@pytest.mark.parametrize("how", ["exit", "ctrl-c", "sigterm"])
 def test_containers_are_removed_when_the_owner_exits(docker_client, tiny_image, tiny_task, how):
-    child = _child(tiny_task, "time.sleep(60)" if how == "ctrl-c" else "")
+    child = _child(tiny_task, "" if how == "exit" else "time.sleep(60)")
     container_id = child.stdout.readline().strip()  # type: ignore[union-attr]
     assert container_id, child.stderr.read()  # type: ignore[union-attr]
-    if how == "ctrl-c":
-        child.send_signal(signal.SIGINT)
+    if how != "exit":
+        child.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGTERM)
     child.wait(timeout=60)
     assert not _exists(docker_client, container_id)
+
+
+def test_a_container_removes_itself_at_the_end_of_its_lifetime(make_sandbox, docker_client):
+    sandbox = make_sandbox("docker", SandboxLimits(timeout=10, lifetime=3))
+    assert sandbox.run("echo up").output == "up\n"
+    assert int(sandbox.container.labels["swe-srl.expires"]) <= time.time() + 3
+    deadline = time.monotonic() + 30
+    while _exists(docker_client, sandbox.container.id) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _exists(docker_client, sandbox.container.id)  # was `sleep infinity`, forever
+    sandbox.close()  # the engine got there first: closing is still quiet
 
 
 def test_leftovers_of_a_killed_owner_are_reaped_at_the_next_start(docker_client, tiny_image, tiny_task, make_sandbox):
