@@ -1,7 +1,8 @@
 """The bubblewrap "container" behind a LocalSandbox: its namespaces, its pid 1, and entering it.
 
-bwrap makes new user, pid, mount, network, ipc and uts namespaces over the host's top-level
-folders bound read-only, with /root, /home, /run and /tmp hidden and the repo copy at /testbed.
+bwrap makes new user, pid, mount, network, ipc and uts namespaces over an allowlist of the host's
+top-level folders bound read-only (SHOWN_TOP: the system's programs and libraries), fresh /tmp,
+/run and /home, and the repo copy at /testbed; nothing else of the host is there.
 Its pid 1 is a small reaper (`INIT`) that lives until the pipe we hold on its stdin closes, at
 close() or when this process dies; the kernel then kills every process inside. A pid 1 cannot
 be signalled from inside its namespace, so the agent cannot end the sandbox with `kill -9 -1`.
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 
 TESTBED = "/testbed"
 AGENT_UID = 1000
-HIDDEN_TOP = {"proc", "dev", "tmp", "home", "root", "run", "testbed", "lost+found"}
+# The host's top-level folders the agent sees, read-only: the interpreter, git, pytest and the
+# libraries they load, and no more. Everything else (other checkouts with their gold patches,
+# home folders, data mounts) is absent: an allowlist, so a new host folder is hidden by default.
+SHOWN_TOP = ("bin", "etc", "lib", "lib32", "lib64", "libx32", "sbin", "sys", "usr")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Joins the sandbox's cgroups, then runs the rest of the argv: `sh -c JOIN sh FILE... -- ARGV...`.
 JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 97; shift; done; shift; exec "$@"'
@@ -180,7 +184,7 @@ class BwrapContainer:
         if self.limits.network:
             args.append("--share-net")
         for entry in sorted(os.scandir("/"), key=lambda e: e.name):
-            if entry.name in HIDDEN_TOP:
+            if entry.name not in SHOWN_TOP:
                 continue
             if entry.is_symlink():
                 args += ["--symlink", os.readlink(entry.path), entry.path]
@@ -193,6 +197,6 @@ class BwrapContainer:
         if "pids" in self.cgroups.dirs:  # so the shell's own fork-bomb check reads this sandbox's counter
             args += ["--ro-bind", str(self.cgroups.dirs["pids"]), "/sys/fs/cgroup/pids"]
         for path in [*ws.default_hidden(), *self.hide]:
-            if path.is_dir() and path.parts[1:2] and path.parts[1] not in HIDDEN_TOP:
+            if path.is_dir() and path.parts[1:2] and path.parts[1] in SHOWN_TOP:
                 args += ["--tmpfs", str(path)]
         return args + ["--clearenv", "--setenv", "PATH", PATH, "--chdir", TESTBED]

@@ -64,12 +64,7 @@ def _added(patch: str) -> dict[str, str]:
     return {path: "\n".join(lines) for path, lines in out.items()}
 
 
-# The local sandbox hides only the checkout it runs from (local_workspace.default_hidden): every other
-# checkout or worktree of swe-srl on the host, and a worktree's common git dir, stay readable.
-LOCAL_LEAK = pytest.mark.xfail(reason="other swe-srl checkouts and git dirs on the host are not hidden yet")
-
-
-@pytest.mark.parametrize("backend", ["docker", pytest.param("local", marks=LOCAL_LEAK)])
+@pytest.mark.parametrize("backend", ["docker", "local"])
 def test_no_bundled_answer_is_readable_from_a_sandbox(backend, request):
     if backend == "docker":
         request.getfixturevalue("docker_client")
