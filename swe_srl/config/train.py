@@ -54,7 +54,7 @@ class RolloutConfig:
     response_prefix: str = ""  # text opened for the model after the generation prompt, e.g. "<think>\n"
     generation_batch_size: int = 64  # prompts per generate() call on the transformers backend
     vllm_gpu_memory_utilization: float = 0.35  # vLLM's share of the GPU; training uses the rest
-    vllm_max_model_len: int = 16384
+    vllm_max_model_len: int = 0  # vLLM's context length; 0: data.max_prompt_tokens + max_new_tokens
 
 
 @dataclass(frozen=True)

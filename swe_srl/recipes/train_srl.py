@@ -8,8 +8,8 @@ standardise rewards within groups, then take ``updates_per_step`` optimizer step
 token-level objective (``train_on_batch`` below; the equations are swe_srl.train.objective). Where
 the model's attention takes a block mask (checked at start), each prompt is computed once per group
 with its G completions packed after it (swe_srl.train.packing); otherwise rows are padded and the
-prompt repeats. Prompts longer than ``data.max_prompt_tokens`` are left out at start. Metrics go to
-metrics.jsonl and TensorBoard; checkpoints resume exactly.
+prompt repeats. Prompts longer than ``data.max_prompt_tokens`` (or than vLLM's engine leaves room for)
+are left out at start. Metrics go to metrics.jsonl and TensorBoard; checkpoints resume exactly.
 
 With ``run.distributed=fsdp`` (swe_srl.train.distributed) every rank walks the same prompt order:
 each sampling round's prompts are dealt out across ranks, the scored groups gathered back, so
@@ -39,7 +39,7 @@ from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.objective import group_advantages, policy_loss
 from swe_srl.train.packing import Pair
 from swe_srl.train.policy import load_policy, reference_policy
-from swe_srl.train.rollout import Completion, GenerationBackend, Sampling
+from swe_srl.train.rollout import Completion, GenerationBackend, Sampling, prompt_budget
 from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, publish, save_if_due,
                                      seed_everything)
 
@@ -213,7 +213,7 @@ def srl_step(t: SrlRun, step: int) -> dict[str, Any]:
         "fraction_dropped": fill.fraction_dropped,
         "groups_kept": len(groups),
         "sampling_rounds": fill.rounds,
-        "prompts_too_long": t.sampler.prompts.dropped,  # left out of the dataset at start (data.max_prompt_tokens)
+        "prompts_too_long": t.sampler.prompts.dropped,  # left out at start (data.max_prompt_tokens, vLLM's length)
         "loss": world.total(stats.loss) / world.size,  # each rank's loss is its share times the ranks
         "kl": stats.kl,
         "clip_fraction": stats.clip_fraction,
@@ -243,10 +243,11 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     # --- model, reference, data, rollouts, optimizer
     tokenizer, model = load_policy(config, device, world)
     reference = reference_policy(config, model, needed=g.kl_beta != 0.0 or g.log_kl)
-    prompts = PromptSet(load_examples(config.data), tokenizer, config.data, config.rollout.response_prefix)
+    budget = prompt_budget(config)  # under vLLM, every kept prompt fits the engine with a whole completion
+    prompts = PromptSet(load_examples(config.data), tokenizer, config.data, config.rollout.response_prefix, budget)
     if prompts.dropped and world.is_main:
-        log.warning("left out %d of %d examples: prompts over data.max_prompt_tokens=%d", prompts.dropped,
-                    prompts.dropped + len(prompts.examples), config.data.max_prompt_tokens)
+        log.warning("left out %d of %d examples: prompts over %d tokens", prompts.dropped,
+                    prompts.dropped + len(prompts.examples), budget)
     backend = make_backend(config, model, tokenizer, world)
     optimizer, scheduler = make_optimizer(config.optim, [p for p in model.parameters() if p.requires_grad],
                                           max(1, config.run.steps * g.updates_per_step), config.optim.warmup_steps)
@@ -257,13 +258,16 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
                       GroupSampler(prompts, stream, backend, score, config, world), backend)
 
     start = resume_latest(out, state, stream) if config.run.resume else 0
-    if start:
-        backend.sync_weights(model)
     metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
     history: list[dict[str, Any]] = []
-    for step in range(start + 1, config.run.steps + 1):
-        publish(srl_step(parts, step), history, metrics, on_step)
-        save_if_due(config.run, out, step, config.run.steps, state, stream)
+    try:
+        if start:
+            backend.sync_weights(model)
+        for step in range(start + 1, config.run.steps + 1):
+            publish(srl_step(parts, step), history, metrics, on_step)
+            save_if_due(config.run, out, step, config.run.steps, state, stream)
+    finally:
+        backend.close()  # e.g. vLLM's adapter folder, on success or failure
 
     final = finish_run(config, out, state, metrics)
     return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)

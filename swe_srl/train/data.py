@@ -44,20 +44,22 @@ class PromptSet:
     """The examples SRL samples from, each prompt as the model reads it: chat template, generation
     prompt and ``prefix`` (rollout.response_prefix), in token ids.
 
-    With ``data.max_prompt_tokens`` above 0, examples whose prompt is longer are left out before
-    any rollout, and ``dropped`` counts them; ``examples`` lists the kept ones' dataset indices.
+    With ``max_tokens`` above 0 (swe_srl.train.rollout.prompt_budget: ``data.max_prompt_tokens``, less
+    under vLLM when the engine is shorter), examples whose prompt is longer are left out before any
+    rollout, and ``dropped`` counts them; ``examples`` lists the kept ones' dataset indices.
     """
 
-    def __init__(self, dataset: Any, tokenizer: Any, data: DataConfig, prefix: str) -> None:
+    def __init__(self, dataset: Any, tokenizer: Any, data: DataConfig, prefix: str, max_tokens: int) -> None:
         self.dataset, self.tokenizer, self.data, self.prefix = dataset, tokenizer, data, prefix
         self.examples: list[int] = list(range(len(dataset)))
-        if data.max_prompt_tokens > 0:
+        if max_tokens > 0:
             lengths = [len(self.prompt_ids(i)) for i in self.examples]
-            self.examples = [i for i, n in zip(self.examples, lengths) if n <= data.max_prompt_tokens]
+            self.examples = [i for i, n in zip(self.examples, lengths) if n <= max_tokens]
             if not self.examples:
-                raise ConfigError(f"data.max_prompt_tokens={data.max_prompt_tokens} leaves none of the {len(lengths)} "
-                                  f"examples of {data.path} (the shortest prompt has {min(lengths)} tokens): "
-                                  "raise it, or set 0 to keep every prompt")
+                raise ConfigError(f"a prompt budget of {max_tokens} tokens (data.max_prompt_tokens, or what "
+                                  f"rollout.vllm_max_model_len leaves beside max_new_tokens) leaves none of the "
+                                  f"{len(lengths)} examples of {data.path} (the shortest prompt has {min(lengths)} "
+                                  "tokens): raise it, or set data.max_prompt_tokens=0 to keep every prompt")
         self.dropped = len(dataset) - len(self.examples)
 
     def prompt_ids(self, index: int) -> tuple[int, ...]:

@@ -82,6 +82,9 @@ class TransformersBackend:
     def sync_weights(self, model: Any) -> None:
         self.model = model  # same module object: nothing to copy
 
+    def close(self) -> None:
+        pass  # nothing written outside the model
+
     @torch.no_grad()
     def generate(self, prompts: Sequence[Sequence[int]], n: int, sampling: Sampling) -> list[list[Completion]]:
         was_training = self.model.training
