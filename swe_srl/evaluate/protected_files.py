@@ -67,13 +67,14 @@ def protected_reason(path: str, test_files: frozenset[str], test_folders: frozen
 
 def test_layout(test_patch: str, test_ids: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(test files, test folders) of a task, from its test patch and its test ids."""
-    files = set(patch_files(test_patch))
+    patched = patch_files(test_patch)
+    files = set(patched)
     for test_id in test_ids:
         head = test_id.split("::", 1)[0]
         if "::" in test_id and head.endswith(".py"):
             files.add(head)
     folders = set()
-    for path in patch_files(test_patch):
+    for path in patched:
         parents = [p for p in PurePosixPath(path).parents if p.name in TEST_FOLDERS]
         if parents:
             folders.add(str(parents[0]))
