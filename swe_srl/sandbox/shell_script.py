@@ -10,7 +10,9 @@ Containing runaway processes (`__srl_sweep`) uses bash builtins only, so it stil
 fork bomb has used up the process limit: it SIGSTOPs every process of a uid but the ones it
 keeps, round after round until no new one appears (a stopped process cannot fork), then SIGKILLs
 them all. Before each command the agent's own shell checks the cgroup's process count and sweeps
-its stray background processes when it is near the limit, so the next command can fork.
+its stray background processes when it is near the limit, or when a fork failed on the limit
+since the last command and the cgroup is still half full (a bomb's count swings as its forks fail,
+so "near the limit" alone can miss it), so the next command can fork.
 """
 
 from __future__ import annotations
@@ -54,21 +56,27 @@ def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = Tru
         "exec 2>&1",
         f"__srl_token={shlex.quote(token)}",
         f"__srl_state={shlex.quote(state_file)}",
-        "__srl_swept=0 __srl_killed=0 __srl_pids_file= __srl_high=0",
+        "__srl_swept=0 __srl_killed=0 __srl_pids_file= __srl_high=0 __srl_half=0 __srl_fails=0",
         # The cgroup's process counter: v1 layout, then v2; absent outside a container.
         f"for __srl_f in {guard}; do",
         '  [ -r "$__srl_f" ] || continue',
         '  __srl_m=; read -r __srl_m 2>/dev/null < "${__srl_f%.current}.max"',
-        '  case $__srl_m in ""|max) ;; *) __srl_pids_file=$__srl_f; __srl_high=$((__srl_m - __srl_m / 8));; esac',
+        '  case $__srl_m in ""|max) ;; *) __srl_pids_file=$__srl_f; __srl_high=$((__srl_m - __srl_m / 8)); __srl_half=$((__srl_m / 2));; esac',
         "  break",
         "done",
         "unset __srl_f __srl_m",
+        # How many forks the limit has refused so far ("max N", the first line of pids.events).
+        "__srl_refused() {",
+        '  local k=; __srl_n=0; read -r k __srl_n 2>/dev/null < "${__srl_pids_file%.current}.events" || __srl_n=0',
+        "}",
+        '[[ -n $__srl_pids_file ]] && { __srl_refused; __srl_fails=$__srl_n; }',
         SWEEP,
         "__srl_pre() {",
         "  __srl_swept=0",
         '  [[ -n $__srl_pids_file ]] || return 0',
         '  local n=0; read -r n 2>/dev/null < "$__srl_pids_file" || return 0',
-        '  [[ $n -ge $__srl_high ]] || return 0',
+        '  __srl_refused; local hit=$((__srl_n > __srl_fails)); __srl_fails=$__srl_n',
+        '  [[ $n -ge $__srl_high ]] || (( hit && n >= __srl_half )) || return 0',
         '  __srl_sweep "$UID" "$@"; __srl_swept=$__srl_killed',
         "}",
         "__srl_done() {",

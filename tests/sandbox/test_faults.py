@@ -49,23 +49,48 @@ def test_a_fork_bomb_in_the_foreground_is_killed(sandbox):
     assert int(sandbox.run("ps -e --no-headers | wc -l").output) < 10
 
 
-def _wait_for_pids(sandbox, count: int, limit: float = 30.0) -> None:
-    """Until the container's pids cgroup holds ``count`` processes (cgroup v1 here; else a pause)."""
-    current = Path(f"/sys/fs/cgroup/pids/docker/{sandbox.container.id}/pids.current")
-    if not current.exists():
+def _wait_for_the_limit(sandbox, count: int, limit: float = 30.0) -> None:
+    """Until the container's pids cgroup holds ``count`` processes and has refused a fork
+    (cgroup v1 here; else a pause)."""
+    group = Path(f"/sys/fs/cgroup/pids/docker/{sandbox.container.id}")
+    if not group.exists():
         time.sleep(3)
         return
     deadline = time.monotonic() + limit
-    while int(current.read_text()) < count and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        refused = int((group / "pids.events").read_text().split()[1])
+        if refused and int((group / "pids.current").read_text()) >= count:
+            return
         time.sleep(0.1)
 
 
 def test_a_background_fork_bomb_is_swept_before_the_next_command(sandbox):
     sandbox.run("bash -c ':(){ :|:& };:' >/dev/null 2>&1")  # returns at once, forks on behind
-    _wait_for_pids(sandbox, TIGHT.pids * 7 // 8)  # let it reach the process limit
+    _wait_for_the_limit(sandbox, TIGHT.pids * 7 // 8)
     obs = sandbox.run("echo $MARK; pwd; ls | wc -l")
     assert obs.exit_code == 0 and obs.output.startswith("kept\n/testbed/pkg\n1\n"), obs.output
     assert "process limit" in obs.output and "leftover processes were killed" in obs.output
+    _serves(sandbox)
+
+
+_FORK_TO_THE_LIMIT = (
+    "python3 -c 'import os, time\nkids = []\ntry:\n    while True:\n        pid = os.fork()\n"
+    "        if pid == 0:\n            time.sleep(60); os._exit(0)\n        kids.append(pid)\n"
+    "except OSError:\n    pass\nfor pid in kids:\n    os.kill(pid, 9); os.waitpid(pid, 0)\n'"
+)
+
+
+def test_background_processes_are_kept_until_a_fork_is_refused(sandbox):
+    """Half the limit in background sleeps stays while no fork has failed; after a command is
+    refused a fork (and cleans up), the sleeps are swept although the count is below 7/8."""
+    half = TIGHT.pids // 2 + 4
+    count = "ps -eo args | grep -c '^sleep 1000'"
+    sandbox.run(f"for i in $(seq {half}); do sleep 1000 & done; until [ $({count}) = {half} ]; do :; done")
+    kept = sandbox.run(count)
+    assert kept.output == f"{half}\n", kept.output
+    sandbox.run(_FORK_TO_THE_LIMIT)
+    obs = sandbox.run(count)
+    assert "\n0\n" in f"\n{obs.output}" and "leftover processes were killed" in obs.output, obs.output
     _serves(sandbox)
 
 
