@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,7 +111,8 @@ class Workspace:
         return [CHECKOUT] if (CHECKOUT / "pyproject.toml").exists() or (CHECKOUT / "environments").is_dir() else []
 
     def save_meta(self, cgroups: list[str] | None = None) -> None:
-        meta = {"owner": owners.owner_id(), "host_uid": self.host_uid, "cgroups": cgroups or []}
+        meta = {"owner": owners.owner_id(), "expires": time.time() + owners.DEFAULT_LIFETIME,
+                "host_uid": self.host_uid, "cgroups": cgroups or []}
         (self.root / "meta.json").write_text(json.dumps(meta))
 
     def remove(self) -> None:
@@ -119,15 +121,19 @@ class Workspace:
 
     @classmethod
     def reap_leftovers(cls) -> None:
-        """Kill and remove what sandboxes of owners that died left behind."""
+        """Kill and remove what sandboxes of owners that died left behind, and those past their lifetime."""
+        now = time.time()
         for folder in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
             try:
                 meta = json.loads((folder / "meta.json").read_text())
             except (OSError, ValueError):
                 continue
-            if owners.owner_alive(meta.get("owner", "")):
+            expires = meta.get("expires")
+            expired = isinstance(expires, (int, float)) and expires <= now
+            if owners.owner_alive(meta.get("owner", "")) and not expired:
                 continue
-            log.info("reaping the leftover local sandbox %s", folder)
+            log.info("reaping the leftover local sandbox %s (%s)", folder,
+                     "past its lifetime" if expired else "its owner is gone")
             if meta.get("host_uid") is not None:
                 local_limits.kill_uid(int(meta["host_uid"]))
             local_limits.CgroupSet({str(i): Path(p) for i, p in enumerate(meta.get("cgroups", []))}).remove(wait=1.0)
