@@ -7,7 +7,8 @@ timeouts. The editor's file reads and writes and the diff run as the agent, each
 own (agent_io.py): never as root or through the engine's archive API, so the editor has exactly
 the agent's rights, and reads and diffs stop at their caps inside the container.
 
-Containers carry the label `swe-srl=1` and their owner (host, pid, process start time). They are
+The root shell also leaves /testbed's repository with base_commit and no other history
+(history.py). Containers carry the label `swe-srl=1` and their owner (host/owners.py). They are
 removed on close, on leaving a `with` block, at interpreter exit (Ctrl-C included) and on SIGTERM
 (live.py); ones left by an owner that died without cleaning up (SIGKILL, a crash of the host) are
 reaped at the next start on the same host, and every container removes itself at the end of its
@@ -20,6 +21,7 @@ import logging
 import os
 import posixpath
 import secrets
+import shlex
 from typing import Any, Sequence
 
 from swe_srl.errors import SandboxError
@@ -29,6 +31,7 @@ from swe_srl.sandbox import agent_io, live
 from swe_srl.sandbox.agent_io import Finished
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.docker_exec import ExecTransport, run_to_end
+from swe_srl.sandbox.history import SCRUB_HISTORY
 from swe_srl.sandbox.shell import Shell, ShellSession
 from swe_srl.tasks.task import Task
 
@@ -50,6 +53,9 @@ uid=$(id -u {user}) && home=$(getent passwd {user} | cut -d: -f6) || exit 90
 [ -d {testbed}/.git ] || exit 91
 [ "$(stat -c %u {testbed})" = "$uid" ] || chown -R {user}: {testbed}
 git config --system --get-all safe.directory 2>/dev/null | grep -qx '\*' || git config --system --add safe.directory '*'
+{scrub}
+__srl_scrub_history {base} {testbed} >/dev/null 2>&1 || {{ s=$?; [ $s = 92 ] && exit 92; exit 93; }}
+chown -R {user}: {testbed}/.git
 excl={testbed}/.git/info/exclude
 mkdir -p "${{excl%/*}}" && grep -qx '__pycache__/' "$excl" 2>/dev/null || printf '%s\n' '__pycache__/' '*.py[co]' '.pytest_cache/' >> "$excl"
 echo "$uid $home"
@@ -102,9 +108,13 @@ class DockerSandbox:
         user = self.limits.user
         self.control = ShellSession(lambda: self._exec("root"), output_cap=CONTROL_CAP, spare=False,
                                     state_dir="/dev/shm", pid_guard=False)
-        setup = self.control.run(SETUP.format(user=user, testbed=TESTBED), timeout=120)
+        setup = self.control.run(SETUP.format(user=user, testbed=TESTBED, base=shlex.quote(self.task.base_commit),
+                                              scrub=SCRUB_HISTORY), timeout=300)
         if setup.exit_code != 0:
-            why = {91: f"{TESTBED} is not a git repository"}.get(setup.exit_code or 0, setup.output.strip()[-500:])
+            why = {91: f"{TESTBED} is not a git repository",
+                   92: f"the repository has no commit {self.task.base_commit}",
+                   93: "clearing the repository's git history failed"}.get(setup.exit_code or 0,
+                                                                         setup.output.strip()[-500:])
             raise SandboxError(f"task {self.task.instance_id}: the container cannot host the agent: {why}")
         uid, home = setup.output.split()[-2:]
         self.agent_uid = int(uid)
