@@ -11,7 +11,7 @@ The harness is driven as it is, with three adjustments made from the outside:
 - it prints an EvaluationError to stdout; while we drive it, its module's ``print`` logs instead;
 - it starts the container as root with CAP_SYS_ADMIN and the default network; ours gets no
   network, only the capabilities root needs to apply a patch and run tests in a repo owned by
-  the agent, no new privileges, and the sandbox's memory, CPU and process limits.
+  the agent, no new privileges, and the sandbox's memory, CPU, process and file size limits.
 
 Before a patch reaches the harness, the files it may not change (tests, test-runner
 configuration, interpreter start-up hooks) are set aside: see protected_files.py. Where the eval
@@ -269,7 +269,8 @@ class _LabellingContainers:
         kwargs.pop("cap_add", None)  # the harness asks for SYS_ADMIN (browser sandboxes); no test here needs it
         kwargs.update(cap_drop=["ALL"], cap_add=GRADING_CAPABILITIES, security_opt=["no-new-privileges"],
                       network_mode="none", mem_limit=limits.memory, memswap_limit=limits.memory,
-                      nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids)
+                      nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids,
+                      ulimits=[docker.types.Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size)])
         kwargs["labels"] = {**(kwargs.get("labels") or {}), **owned_labels(GRADE_LABEL, **{RUN_LABEL: self._run_id})}
         container = self._containers.create(*args, **kwargs)
         self.created.append(container.id)

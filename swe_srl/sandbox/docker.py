@@ -24,6 +24,8 @@ import secrets
 import shlex
 from typing import Any, Sequence
 
+import docker
+
 from swe_srl.errors import SandboxError
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers, remove_container, start_container
 from swe_srl.images.task_image import ensure_task_image
@@ -32,6 +34,7 @@ from swe_srl.sandbox.agent_io import Finished
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.docker_exec import ExecTransport, run_to_end
 from swe_srl.sandbox.history import SCRUB_HISTORY
+from swe_srl.sandbox.limit_notes import with_limit_note
 from swe_srl.sandbox.shell import Shell, ShellSession
 from swe_srl.tasks.task import Task
 
@@ -88,6 +91,7 @@ class DockerSandbox:
                 hostname="sandbox", network_mode="bridge" if limits.network else "none",
                 mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids, security_opt=["no-new-privileges"], lifetime=limits.lifetime,
+                ulimits=[docker.types.Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size)],
             )
         except SandboxError as err:
             raise SandboxError(f"task {task.instance_id}: {err}") from None
@@ -140,13 +144,8 @@ class DockerSandbox:
         """Run one shell command in the persistent session as the agent user."""
         self._check_open()
         assert self.agent is not None
-        obs = self.agent.run(command, self.limits.timeout if timeout is None else timeout)
-        if obs.exit_code == 137 and not obs.timed_out:  # SIGKILL from inside: the OOM killer, mostly
-            note = (f"[the command was killed (SIGKILL); it may have run out of memory: the sandbox "
-                    f"has {self.limits.memory}]\n")
-            sep = "" if not obs.output or obs.output.endswith("\n") else "\n"
-            obs = Observation(obs.output + sep + note, obs.exit_code, obs.timed_out, obs.truncated, obs.duration)
-        return obs
+        return with_limit_note(self.agent.run(command, self.limits.timeout if timeout is None else timeout),
+                               self.limits)
 
     def read_bytes(self, path: str) -> bytes:
         """The bytes of a file (absolute, or relative to /testbed), read as the agent: at most `limits.read_cap`."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import LIMITS, SECRET, _local_available, materialize_leaky
+
+from tests.sandbox.conftest import LIMITS, SECRET, _local_available, materialize_leaky
 
 ROUTES = [
     "git log --all --oneline | wc -l",
