@@ -267,6 +267,15 @@ def _tasks_check(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from swe_srl.train.curves import RunCurves, write_report
+
+    runs = [RunCurves.read(run_dir) for run_dir in args.run_dirs]
+    png, page = write_report(runs, args.out if args.out else args.run_dirs[0])
+    console.print(f"{len(runs)} run(s) drawn: {png} and {page}")
+    return 0
+
+
 def _tasks_convert(args: argparse.Namespace) -> int:
     from swe_srl.atomic import write_text_atomic
     from swe_srl.tasks.convert import convert_files, write_rows
@@ -281,6 +290,7 @@ def _tasks_convert(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "env build": _env_build,
     "demo": _demo,
+    "report": _report,
     "trajectories import": _trajectories_import,
     "collect": _collect,
     "eval": _eval,
@@ -343,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--out", type=Path, required=True, help="the converted rows (JSONL)")
     convert.add_argument("--reference", type=Path, help="a swebench 5 dataset (parquet, JSON, JSONL or a "
                          "save_to_disk folder) to join on instance_id; rows not in it use the repository table")
+
+    report = sub.add_parser("report", help="draw training runs' curves on shared axes (report.png, report.html)")
+    report.add_argument("run_dirs", nargs="+", type=Path, help="output folders of training runs (with metrics.jsonl)")
+    report.add_argument("--out", type=Path, help="where report.png and report.html go; default: the first run's folder")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled default")
     demo.add_argument("--workdir", default="runs/demo", help="where the demo writes its outputs")
