@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from swe_srl.actions import Action, parse_action
+from swe_srl.dialects.styles import NO_OUTPUT
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.execute import (
-    NO_OUTPUT, NO_RUNNING_INPUT, NO_RUNNING_OUTPUT, ToolRunner, bash_observation, execute, python_command,
+    NO_RUNNING_INPUT, NO_RUNNING_OUTPUT, ToolRunner, bash_observation, execute, python_command,
 )
 from swe_srl.sandbox.local import LocalSandbox
 from tests.sandbox.local_helpers import make_repo, make_task, require_bwrap
