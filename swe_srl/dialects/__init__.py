@@ -5,7 +5,7 @@ acts in this project's sandbox. A Dialect names one way of rendering tool result
 (exit-code lines, working directory, empty output, stripping, timeouts) in ``BashStyle`` and the
 str_replace_editor's wording (error prefix, the numbered empty line after a final newline,
 clipping, directory views, view_range errors) in ``EditorStyle``. The renderers are pure
-(bash.py here, sandbox/edit_text.py for the editor); the sandbox tools pick the style by name.
+(bash.py and edit_text.py here); the sandbox tools pick the style by name.
 
 The texts were read off the real observations in ../shared/data/trajectories (see
 benchmarks/RESULTS.md for how many each dialect reproduces byte for byte).

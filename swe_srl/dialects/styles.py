@@ -21,13 +21,19 @@ class BashStyle:
     empty_output: str | None = NO_OUTPUT  # shown for a command that printed nothing (and no note); None: nothing
     failure_note: str | None = None  # after a non-zero exit only ({code})
     # Lines after every command, in order: those with {code} are left out when the command timed out
-    # (no exit code), those with {cwd} when the working directory is unknown.
+    # (no exit code), those with {cwd} or {python} when the directory or interpreter is unknown.
     after: tuple[str, ...] = ()
     newline_before_notes: bool = False  # every note starts a new line, even after empty output
     timeout_note: str = "[The command timed out after {timeout:g} seconds and was killed with every process it started.]"
     timeout_replaces_output: bool = False  # the note is the whole observation ({command} may be named)
     truncation_note: str | None = "[Output truncated: the command printed more than the cap{cap}.]"
-    envelope: str = "{text}"  # the whole observation around the framed text ({code}: the exit code)
+    # The whole observation around the framed text; it may name {code} (-1 after a timeout), {cwd},
+    # {python} and {command}.
+    envelope: str = "{text}"
+    echo_command: bool = False  # the command line comes first, as a terminal echoes it
+    cut_chars: int | None = None  # a longer enveloped text keeps its head and tail halves around cut_marker
+    cut_marker: str = "\n[... Observation truncated due to length ...]\n"
+    line_ending: str = "\n"  # "\r\n": the output came through a terminal
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,10 @@ class EditorStyle:
     range_end_error: str = ("Invalid `view_range`: {range}. Its second element `{end}` should be at most the "
                             "number of lines in the file: `{count}`.")
     same_strings_error: str = "No replacement was performed: `new_str` and `old_str` must be different."
+    # Lines a str_replace snippet's window sits earlier than SNIPPET_LINES (4) around the edit: SWE-agent
+    # shows 5 lines before and 3 after (every snippet in SWE-smith's runs), openhands-aci 3 and 5.
+    snippet_shift: int = 0
+    insert_context_after: int = 4  # lines an insert's snippet shows after the new text (openhands-aci: 5)
 
 
 @dataclass(frozen=True)
@@ -67,11 +77,15 @@ TEACHER_CLIP_NOTE = (
     "<response clipped><NOTE>Due to the max output limit, only part of this file has been shown to you. You "
     "should retry this tool after you have searched inside the file with `grep -n` in order to find the line "
     "numbers of what you are looking for.</NOTE>")
+CLASSIC_CLIP_NOTE = (  # SWE-Gym's rows; SWE-smith's runs clip no view, so SWE-agent's is assumed the same
+    "<response clipped><NOTE>To save on context only part of this file has been shown to you. You should "
+    "retry this tool after you have searched inside the file with `grep -n` in order to find the line numbers "
+    "of what you are looking for.</NOTE>")
 # The Anthropic-derived editor that SWE-agent and SWE-Gym-era OpenHands ran: output stripped, view_range
 # errors worded "It's ..." without a final period (the first-element case is in SWE-Gym's rows; the
 # other two follow the same pattern and are not in the data).
 _CLASSIC_EDITOR = EditorStyle(
-    strip=True, final_newline_line=True, clip_before_numbering=True, clip_note=TEACHER_CLIP_NOTE,
+    strip=True, final_newline_line=True, clip_before_numbering=True, clip_note=CLASSIC_CLIP_NOTE,
     range_start_error=("Invalid `view_range`: {range}. It's first element `{start}` should be within the range "
                        "of lines of the file: [1, {count}]"),
     range_order_error=("Invalid `view_range`: {range}. It's second element `{end}` should be larger or equal "
@@ -86,7 +100,7 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     Dialect("openhands", "OpenHands since 2025 (openhands-aci editor, exit code and directory after every command)",
             BashStyle(strip="right", empty_output=None, newline_before_notes=True, after=(
                 "[The command completed with exit code {code}.]", "[Current working directory: {cwd}]",
-                "[Command finished with exit code {code}]"), truncation_note=None,
+                "[Python interpreter: {python}]", "[Command finished with exit code {code}]"), truncation_note=None,
                 timeout_note="[The command timed out after {timeout:g} seconds and was killed.]"),
             EditorStyle(
                 error_prefix="ERROR:\n", final_newline_line=True, clip_before_numbering=True,
@@ -98,17 +112,20 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
                 range_end_error=("Invalid `view_range` parameter: {range}. Its second element `{end}` should be "
                                  "smaller than the number of lines in the file: `{count}`."),
                 same_strings_error=("Invalid `new_str` parameter: {new_str}. No replacement was performed. "
-                                    "`new_str` and `old_str` must be different."))),
+                                    "`new_str` and `old_str` must be different."),
+                snippet_shift=-1, insert_context_after=5)),
     Dialect("openhands-2024", "OpenHands of the SWE-Gym rows (2024): exit code after every command, classic editor",
-            BashStyle(strip="right", empty_output=None, newline_before_notes=True,
-                      after=("[Command finished with exit code {code}]",), truncation_note=None,
-                      timeout_note="[The command timed out after {timeout:g} seconds and was killed.]"),
+            BashStyle(strip="right", empty_output=None, truncation_note=None, echo_command=True, line_ending="\r\n",
+                      timeout_note="[The command timed out after {timeout:g} seconds and was killed.]",
+                      envelope="{text}[Python Interpreter: {python}]\nroot@openhands-workspace:{cwd} # ",
+                      after=("[Command finished with exit code {code}]",), newline_before_notes=True,
+                      cut_chars=30_000),
             replace(_CLASSIC_EDITOR, error_prefix="ERROR:\n")),
     Dialect("swe-agent", "SWE-agent 1.x as SWE-smith recorded it: stripped output, no exit code, classic editor",
-            BashStyle(strip="both", truncation_note=None, timeout_replaces_output=True,
+            BashStyle(strip="right", truncation_note=None, timeout_replaces_output=True,
                       timeout_note=("The command '{command}' was cancelled because it took more than {timeout:g} "
                                     "seconds. Please try a different command that completes more quickly.")),
-            _CLASSIC_EDITOR),
+            replace(_CLASSIC_EDITOR, snippet_shift=1)),
     Dialect("mini-swe-agent", "mini-swe-agent: <returncode> and <output> around every result (bash only; the "
             "editor speaks swe-agent's dialect)",
             BashStyle(empty_output=None, truncation_note=None,

@@ -1,6 +1,6 @@
 """str_replace_editor on top of any Sandbox: view, create, str_replace, insert, undo_edit.
 
-The text work lives in edit_text.py; this file only reads, writes and probes paths through
+The text work lives in dialects/edit_text.py (pure, worded in the observation dialect's EditorStyle); this file only reads, writes and probes paths through
 the Sandbox Protocol, whose reads act as the agent and stop at the sandbox's read cap (agent_io.py). Undo history is kept here, on the host, one Editor per sandbox, so it
 survives whatever the agent does inside the sandbox.
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import shlex
 
-from swe_srl.dialects import EditorStyle
+from swe_srl.dialects import EditorStyle, edit_text
+from swe_srl.dialects.edit_text import EditorError
 from swe_srl.errors import SandboxError
-from swe_srl.sandbox import edit_text
 from swe_srl.sandbox.agent_io import FileAccessError
 from swe_srl.sandbox.base import Sandbox
-from swe_srl.sandbox.edit_text import EditorError
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ class Editor:
                 raise EditorError("Parameter `file_text` is required for command: create.")
             self.sandbox.write_file(path, file_text)
             self._history.setdefault(path, []).append(None)
-            return f"File created successfully at: {path}"
+            return edit_text.created(path)
         if kind == "none":
             raise edit_text.path_error(path, f"The path {path} does not exist. Please provide a valid path.", self.style)
         if kind == "dir":
@@ -93,8 +92,7 @@ class Editor:
                 raise edit_text.path_error(
                     path, f"The path {path} is a directory and only the `view` command can be used on directories.",
                     self.style)
-            if view_range is not None:
-                raise EditorError("The `view_range` parameter is not allowed when `path` points to a directory.")
+            edit_text.check_directory_view(view_range)
             return edit_text.view_directory(path, self._listing(path), self.style)
         if kind != "file":
             raise EditorError(f"The path {path} is not a regular file or directory.")
@@ -120,7 +118,7 @@ class Editor:
             self._shell(f"rm -f -- {shlex.quote(path)}")
             return f"Last edit to {path} undone successfully: the file made by `create` was removed."
         self.sandbox.write_file(path, previous)
-        return f"Last edit to {path} undone successfully. " + edit_text.view_file(path, previous, None, self.style)
+        return edit_text.undone(path, previous, self.style)
 
     def _read(self, path: str) -> str:
         try:

@@ -25,7 +25,7 @@ from swe_srl.sandbox.editor import Editor
 # read of more output or text for a running process finds none; these are OpenHands' words for it.
 NO_RUNNING_OUTPUT = "ERROR: No previous running command to retrieve logs from."
 NO_RUNNING_INPUT = "ERROR: No previous running command to interact with."
-CWD_TIMEOUT = 30.0  # seconds for the `pwd` a dialect showing the working directory runs after a command
+CONTEXT_TIMEOUT = 30.0  # seconds for the probe of directory and Python a dialect that shows them runs after a command
 
 
 def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None,
@@ -37,7 +37,7 @@ def bash_observation(observation: Observation, timeout: float | None = None, out
     own are added only where a backend did not, so the agent reads each fact once.
     """
     result = BashResult(observation.output, observation.exit_code, observation.timed_out, observation.truncated,
-                        command, cwd, timeout, output_cap)
+                        command=command, cwd=cwd, timeout=timeout, output_cap=output_cap)
     return render_bash(dialect.bash, result)
 
 
@@ -97,15 +97,22 @@ class ToolRunner:
         limits = getattr(self.sandbox, "limits", None)
         observation = self.sandbox.run(command)
         return bash_observation(observation, getattr(limits, "timeout", None), getattr(limits, "output_cap", None),
-                                dialect=self.dialect, command=command, cwd=self._cwd())
+                                dialect=self.dialect, command=command, **self._context())
 
-    def _cwd(self) -> str | None:
-        """The shell's directory, asked only of a dialect that shows it; None when the shell cannot say."""
-        if not any("{cwd}" in line for line in self.dialect.bash.after):
-            return None
-        probe = self.sandbox.run("pwd", timeout=CWD_TIMEOUT)
-        lines = probe.output.strip().splitlines()
-        return lines[-1] if probe.exit_code == 0 and lines and lines[-1].startswith("/") else None
+    def _context(self) -> dict[str, str | None]:
+        """The shell's directory and Python, asked only for a dialect that shows them; None where unknown.
+
+        The interpreter is asked only where the envelope names it (SWE-Gym's terminal prompt did every
+        time); OpenHands' optional interpreter line stays out, as in its multi_swe_bench runs.
+        """
+        style = self.dialect.bash
+        want_python = "{python}" in style.envelope
+        if not want_python and "{cwd}" not in "\n".join((*style.after, style.envelope)):
+            return {}
+        probe = self.sandbox.run("pwd; command -v python || command -v python3", timeout=CONTEXT_TIMEOUT)
+        lines = [line for line in probe.output.splitlines() if line.startswith("/")] if not probe.timed_out else []
+        python = lines[1] if want_python and len(lines) > 1 else None
+        return {"cwd": lines[0] if lines else None, "python": python}
 
     def reset(self) -> None:
         """Reset the sandbox to its base commit and forget the editor's history with it."""

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from swe_srl.sandbox import edit_text
+from swe_srl.dialects import edit_text
 from swe_srl.sandbox.base import Observation
-from swe_srl.sandbox.edit_text import EditorError
+from swe_srl.dialects.edit_text import EditorError
 from swe_srl.sandbox.editor import Editor
 
 TEXT = "".join(f"line {i}\n" for i in range(1, 21))

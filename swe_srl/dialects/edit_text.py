@@ -115,6 +115,22 @@ def view_file(path: str, text: str, view_range: tuple[int, int] | None = None, s
     return cat_n(path, "\n".join(chosen) + ("" if style.final_newline_line else "\n"), start, style)
 
 
+def created(path: str) -> str:
+    """What `create` says (every dialect words it so)."""
+    return f"File created successfully at: {path}"
+
+
+def undone(path: str, previous: str, style: EditorStyle = OURS) -> str:
+    """What `undo_edit` says after putting ``previous`` back: the whole file, as `view` shows it."""
+    return f"Last edit to {path} undone successfully. " + view_file(path, previous, None, style)
+
+
+def check_directory_view(view_range: str | None) -> None:
+    """A directory's `view` takes no range."""
+    if view_range is not None:
+        raise EditorError("The `view_range` parameter is not allowed when `path` points to a directory.")
+
+
 def view_directory(path: str, listing: str, style: EditorStyle = OURS) -> str:
     """What `view` shows for a directory, given its listing (one path per line, the root first)."""
     entries = [line for line in listing.splitlines() if line.strip()]
@@ -169,7 +185,9 @@ def str_replace(path: str, text: str, old_str: str | None, new_str: str | None, 
     new_text = text[:at] + new_str + text[at + len(old_str) :]
     edited_line = text.count("\n", 0, at)  # 0-based line where the replacement starts
     added = new_str.count("\n") if style.final_newline_line else max(len(split_lines(new_str)) - 1, 0)
-    body, first = _snippet(new_text, edited_line - SNIPPET_LINES, edited_line + added + SNIPPET_LINES, style)
+    shift = style.snippet_shift
+    body, first = _snippet(new_text, edited_line - SNIPPET_LINES - shift, edited_line + added + SNIPPET_LINES - shift,
+                           style)
     return Edit(new_text, _edited(path, path, body, first, REVIEW_NOTE, style))
 
 
@@ -210,6 +228,6 @@ def _insert_split(path: str, lines: list[str], line: int, new_str: str, style: E
     in a newline leaves an empty line after it."""
     added = new_str.split("\n")
     start = max(0, line - SNIPPET_LINES)
-    body = "\n".join(lines[start:line] + added + lines[line : line + SNIPPET_LINES])
+    body = "\n".join(lines[start:line] + added + lines[line : line + style.insert_context_after])
     new_text = "\n".join(lines[:line] + added + lines[line:])
     return Edit(new_text, _edited(path, "the edited file", body, start + 1, INSERT_REVIEW_NOTE, style))
