@@ -30,14 +30,14 @@ CONTEXT_TIMEOUT = 30.0  # seconds for the probe of directory and Python a dialec
 
 def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None,
                      *, dialect: Dialect = DIALECTS[DEFAULT_DIALECT], command: str = "",
-                     cwd: str | None = None) -> str:
+                     cwd: str | None = None, python: str | None = None) -> str:
     """The text an agent sees for one bash command's Observation, framed in ``dialect``.
 
     The shell session already writes notes for a timeout and a cut into the output; a dialect's
     own are added only where a backend did not, so the agent reads each fact once.
     """
     result = BashResult(observation.output, observation.exit_code, observation.timed_out, observation.truncated,
-                        command=command, cwd=cwd, timeout=timeout, output_cap=output_cap)
+                        command=command, cwd=cwd, python=python, timeout=timeout, output_cap=output_cap)
     return render_bash(dialect.bash, result)
 
 
