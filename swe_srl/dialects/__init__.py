@@ -24,4 +24,5 @@ from swe_srl.dialects.styles import (
     get_dialect,
 )
 
-__all__ = ["DEFAULT_DIALECT", "DIALECT_KEY", "DIALECTS", "BashStyle", "Dialect", "EditorStyle", "dialect_for_format", "get_dialect"]
+__all__ = ["DEFAULT_DIALECT", "DIALECT_KEY", "DIALECTS", "BashStyle", "Dialect", "EditorStyle", "dialect_for_format",
+           "get_dialect"]

@@ -93,6 +93,11 @@ _CLASSIC_EDITOR = EditorStyle(
     range_end_error=("Invalid `view_range`: {range}. It's second element `{end}` should be smaller than the "
                      "number of lines in the file: `{count}`"),
 )
+# SWE-agent's: the classic editor with its snippet window; its errors carry no prefix (none is in the data).
+_SWE_AGENT_EDITOR = replace(_CLASSIC_EDITOR, snippet_shift=1)
+# The data holds no timeout: a teacher dialect's timeout note is worded as its tool words other notes,
+# saying what happens here (the command and everything it started are killed; nothing can be waited for).
+_KILLED = "[The command timed out after {timeout:g} seconds and was killed.]"
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     Dialect("swe-srl", "this project's own tools", BashStyle(
@@ -101,7 +106,9 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
             BashStyle(strip="right", empty_output=None, newline_before_notes=True, after=(
                 "[The command completed with exit code {code}.]", "[Current working directory: {cwd}]",
                 "[Python interpreter: {python}]", "[Command finished with exit code {code}]"), truncation_note=None,
-                timeout_note="[The command timed out after {timeout:g} seconds and was killed.]"),
+                timeout_note=_KILLED),
+            # In the data: the prefix, the view_range end error, the new_str error, windows, clipping. The path
+            # prefix is from issue 21's survey of openhands-aci; the start and order errors follow the end one.
             EditorStyle(
                 error_prefix="ERROR:\n", final_newline_line=True, clip_before_numbering=True,
                 clip_note=TEACHER_CLIP_NOTE, path_error_prefix=True, directory_root_slash=True,
@@ -116,21 +123,22 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
                 snippet_shift=-1, insert_context_after=5)),
     Dialect("openhands-2024", "OpenHands of the SWE-Gym rows (2024): exit code after every command, classic editor",
             BashStyle(strip="right", empty_output=None, truncation_note=None, echo_command=True, line_ending="\r\n",
-                      timeout_note="[The command timed out after {timeout:g} seconds and was killed.]",
+                      timeout_note=_KILLED,
                       envelope="{text}[Python Interpreter: {python}]\nroot@openhands-workspace:{cwd} # ",
                       after=("[Command finished with exit code {code}]",), newline_before_notes=True,
                       cut_chars=30_000),
             replace(_CLASSIC_EDITOR, error_prefix="ERROR:\n")),
     Dialect("swe-agent", "SWE-agent 1.x as SWE-smith recorded it: stripped output, no exit code, classic editor",
+            # The timeout note is SWE-agent's wording as recalled: the data holds no timeout.
             BashStyle(strip="right", truncation_note=None, timeout_replaces_output=True,
                       timeout_note=("The command '{command}' was cancelled because it took more than {timeout:g} "
                                     "seconds. Please try a different command that completes more quickly.")),
-            replace(_CLASSIC_EDITOR, snippet_shift=1)),
+            _SWE_AGENT_EDITOR),
     Dialect("mini-swe-agent", "mini-swe-agent: <returncode> and <output> around every result (bash only; the "
             "editor speaks swe-agent's dialect)",
             BashStyle(empty_output=None, truncation_note=None,
                       envelope="<returncode>{code}</returncode>\n<output>\n{text}</output>"),
-            _CLASSIC_EDITOR),
+            _SWE_AGENT_EDITOR),
 )}
 DEFAULT_DIALECT = "swe-srl"
 DIALECT_KEY = "observation_dialect"  # where a trajectory's metadata names its dialect

@@ -1,8 +1,9 @@
 """str_replace_editor on top of any Sandbox: view, create, str_replace, insert, undo_edit.
 
-The text work lives in dialects/edit_text.py (pure, worded in the observation dialect's EditorStyle); this file only reads, writes and probes paths through
-the Sandbox Protocol, whose reads act as the agent and stop at the sandbox's read cap (agent_io.py). Undo history is kept here, on the host, one Editor per sandbox, so it
-survives whatever the agent does inside the sandbox.
+The text work lives in dialects/edit_text.py (pure, worded in the observation dialect's
+EditorStyle); this file only reads, writes and probes paths through the Sandbox Protocol, whose
+reads act as the agent and stop at the sandbox's read cap (agent_io.py). Undo history is kept here,
+on the host, one Editor per sandbox, so it survives whatever the agent does inside the sandbox.
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ def test_teachers_number_the_empty_line_after_a_final_newline_and_strip_where_th
     oh = edit_text.view_file("/f", TEXT, None, get_dialect("openhands").editor)
     assert oh.endswith("     2\t    return 1\n     3\t\n")
     classic = get_dialect("swe-agent").editor
-    assert edit_text.finish(edit_text.view_file("/f", TEXT, None, classic), classic).endswith("     2\t    return 1\n     3")
+    stripped = edit_text.finish(edit_text.view_file("/f", TEXT, None, classic), classic)
+    assert stripped.endswith("     2\t    return 1\n     3")
     # A range shows no extra line in any dialect.
     assert edit_text.view_file("/f", TEXT, (1, -1), get_dialect("openhands").editor).endswith("return 1\n")
 

@@ -60,4 +60,5 @@ def test_the_teachers_dialect_travels_from_import_to_the_eval_sandbox(parts, dia
                              run_one=lambda job, setting: {})
     assert seen == [dialect]
     # told otherwise, eval renders in the dialect asked for
-    assert PromptSettings(observation_dialect="swe-srl").for_model(str(tmp_path / "data")).observation_dialect == "swe-srl"
+    told = PromptSettings(observation_dialect="swe-srl").for_model(str(tmp_path / "data"))
+    assert told.observation_dialect == "swe-srl"
