@@ -100,7 +100,7 @@ def _batch_progress(bar, task_id):
 def _collect(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from swe_srl.recipes.collect import agent_teacher, collect, replay_teacher, scripted_teacher
+    from swe_srl.recipes.collect import agent_teacher, collect, recorded_dialect, replay_teacher, scripted_teacher
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
@@ -114,7 +114,10 @@ def _collect(args: argparse.Namespace) -> int:
     elif settings.teacher == "replay":
         from swe_srl.formats.importing import import_paths
 
-        teacher = replay_teacher(import_paths([settings.trajectories]))
+        runs = list(import_paths([settings.trajectories]))
+        teacher = replay_teacher(runs)
+        # replayed in the dialect the runs were recorded in, so their observations compare like with like
+        dialect = config.prompt.observation_dialect or recorded_dialect(runs) or DEFAULT_DIALECT
     else:
         from swe_srl.agent.factory import client_factory
 

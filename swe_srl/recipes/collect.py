@@ -26,7 +26,7 @@ from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.agent import scripted
 from swe_srl.agent.replay import replay
 from swe_srl.atomic import remove_stale_temps, write_text_atomic
-from swe_srl.dialects import DEFAULT_DIALECT
+from swe_srl.dialects import DEFAULT_DIALECT, DIALECT_KEY
 from swe_srl.errors import ConfigError
 from swe_srl.formats.importing import import_paths
 from swe_srl.formats.openhands_rows import to_chat_row
@@ -103,6 +103,12 @@ def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
         return replace(trajectory, metadata=meta)
 
     return teach
+
+
+def recorded_dialect(trajectories: Iterable[Trajectory]) -> str | None:
+    """The observation dialect every one of ``trajectories`` was recorded in; None when they differ or name none."""
+    names = {t.metadata.get(DIALECT_KEY) for t in trajectories}
+    return names.pop() if len(names) == 1 else None
 
 
 def run_record(job: Job, trajectory: Trajectory) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from swe_srl.formats.openhands_events import seen_text
 from swe_srl.formats.seen import as_seen
 from swe_srl.prompt import PromptRecipe
 from swe_srl.prompt_recipe import RECIPE_FILE, read_recipe, settle, write_recipe
+from swe_srl.recipes.collect import recorded_dialect
 from swe_srl.trajectory import Step, Trajectory
 
 TEXT = "def f():\n    return 1\n"
@@ -153,3 +154,12 @@ def test_the_recipe_carries_the_dialect_and_a_user_may_override_it(tmp_path: Pat
     assert read_recipe(tmp_path).observation_dialect == "swe-srl"
     with pytest.raises(ConfigError, match="unknown observation dialect"):
         PromptRecipe(observation_dialect="nope")
+
+
+def test_a_replayed_collection_speaks_the_dialect_its_runs_were_recorded_in():
+    def run(name: str | None) -> Trajectory:
+        return Trajectory("t", "x", (), metadata={DIALECT_KEY: name} if name else {})
+
+    assert recorded_dialect([run("openhands"), run("openhands")]) == "openhands"
+    assert recorded_dialect([run("openhands"), run("swe-agent")]) is None
+    assert recorded_dialect([run(None)]) is None
