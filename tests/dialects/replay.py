@@ -92,49 +92,49 @@ def _file_of_view(body: str, view_range: tuple[int, int] | None, style: EditorSt
     return "\n".join(before + lines + after) + "\n"
 
 
-def replay_view(args: dict, recorded: str, style: EditorStyle) -> str:
+def replay_view(args: dict, recorded: str, style: EditorStyle, out: EditorStyle) -> str:
     path = args.get("path") or ""
     view_range = edit_text.parse_view_range(args.get("view_range"))
     listing = recorded.split(":\n", 1)[1] if recorded.startswith("Here's the files and directories") else None
     if listing is not None:  # a directory: its listing is the state
         entries = listing.split("\n")
         entries[0] = entries[0].rstrip("/") or "/"
-        return edit_text.finish(edit_text.view_directory(path, "\n".join(entries), style), style)
-    error = _view_error(recorded, args, style)
+        return edit_text.finish(edit_text.view_directory(path, "\n".join(entries), out), out)
+    error = _view_error(recorded, args, style, out)
     if error is not None:
         return error
     parts = _body(recorded, VIEW_HEAD, style)
     text = None if parts is None else _file_of_view(parts[1], view_range, style)
     if text is None:
         return "<no file state could be read off the observation>"
-    return edit_text.finish(edit_text.view_file(path, text, view_range, style), style)
+    return edit_text.finish(edit_text.view_file(path, text, view_range, out), out)
 
 
-def _view_error(recorded: str, args: dict, style: EditorStyle) -> str | None:
+def _view_error(recorded: str, args: dict, style: EditorStyle, out: EditorStyle) -> str | None:
     """The error a view made, on a directory or on a file of the length the message names."""
     if "`path` points to a directory" in recorded:
         try:
             edit_text.check_directory_view(args.get("view_range"))
         except EditorError as error:
-            return edit_text.error_text(str(error), style)
+            return edit_text.error_text(str(error), out)
     count = re.search(r"(?:\[1, |`)(\d+)\]?`?\.?$", recorded)
     if not recorded.startswith(style.error_prefix + "Invalid `view_range`") or count is None:
         return None
     text = "".join(f"line {i}\n" for i in range(int(count.group(1))))
     try:
-        edit_text.view_file(args["path"], text, edit_text.parse_view_range(args.get("view_range")), style)
+        edit_text.view_file(args["path"], text, edit_text.parse_view_range(args.get("view_range")), out)
     except EditorError as error:
-        return edit_text.error_text(str(error), style)
+        return edit_text.error_text(str(error), out)
     return "<the view did not fail>"
 
 
-def replay_str_replace(args: dict, recorded: str, style: EditorStyle) -> str:
+def replay_str_replace(args: dict, recorded: str, style: EditorStyle, out: EditorStyle) -> str:
     path, old, new = args.get("path") or "", args.get("old_str"), args.get("new_str")
     text = _file_before_replace(recorded, old, new or "", style)
     try:
-        return edit_text.str_replace(path, text, old, new, style).message
+        return edit_text.str_replace(path, text, old, new, out).message
     except EditorError as error:
-        return edit_text.error_text(str(error), style)
+        return edit_text.error_text(str(error), out)
 
 
 def _file_before_replace(recorded: str, old: str | None, new: str, style: EditorStyle) -> str:
@@ -169,7 +169,7 @@ def _line_start(text: str, line: int) -> int:
     return at
 
 
-def replay_insert(args: dict, recorded: str, style: EditorStyle) -> str:
+def replay_insert(args: dict, recorded: str, style: EditorStyle, out: EditorStyle) -> str:
     path, new = args.get("path") or "", args.get("new_str") or ""
     line = int(args.get("insert_line") or 0)
     parts = _body(recorded.rsplit("\n", 1)[0], EDIT_HEAD, style)
@@ -184,26 +184,26 @@ def replay_insert(args: dict, recorded: str, style: EditorStyle) -> str:
     text = "\n".join(_fillers(first - 1) + old_lines + ([] if ends_here else _fillers(SNIPPET_LINES, 10_000)))
     text += "" if ends_here and style.final_newline_line else "\n"
     try:
-        return edit_text.insert(path, text, line, new, style).message
+        return edit_text.insert(path, text, line, new, out).message
     except EditorError as error:
-        return edit_text.error_text(str(error), style)
+        return edit_text.error_text(str(error), out)
 
 
-def replay_undo(args: dict, recorded: str, style: EditorStyle) -> str:
+def replay_undo(args: dict, recorded: str, style: EditorStyle, out: EditorStyle) -> str:
     match = UNDO_HEAD.match(recorded)
     parts = None if match is None else _body(recorded[match.end():], VIEW_HEAD, style)
     text = None if parts is None else _file_of_view(parts[1], None, style)
     if text is None:
         return "<no file state could be read off the observation>"
-    return edit_text.finish(edit_text.undone(args.get("path") or "", text, style), style)
+    return edit_text.finish(edit_text.undone(args.get("path") or "", text, out), out)
 
 
 EDITOR_REPLAYS = {"view": replay_view, "str_replace": replay_str_replace, "insert": replay_insert,
-                  "undo_edit": replay_undo, "create": lambda args, recorded, style: edit_text.created(args["path"])}
+                  "undo_edit": replay_undo, "create": lambda args, recorded, style, out: edit_text.created(args["path"])}
 
 
-def replay_bash(recorded: str, dialect: Dialect, command: str) -> str:
-    """``recorded`` taken apart into the command's result as the dialect frames it, and framed again."""
+def replay_bash(recorded: str, dialect: Dialect, command: str, out: Dialect) -> str:
+    """``recorded`` taken apart into the command's result as ``dialect`` frames it, and framed as ``out`` does."""
     style = dialect.bash
     found: dict[str, str] = {}
     text = recorded
@@ -234,36 +234,41 @@ def replay_bash(recorded: str, dialect: Dialect, command: str) -> str:
         output = text + "\n" if text else ""  # as a shell prints it; the style strips it again
     code = int(found["code"]) if "code" in found else (0 if not style.after else None)
     result = BashResult(output, code, command=command, cwd=found.get("cwd"), python=found.get("python"))
-    return render_bash(style, result)
+    return render_bash(out.bash, result)
 
 
-def replay_step(step: Step, source: str, dialect: Dialect, windowed: bool = False) -> Outcome | None:
-    """One step replayed; None for a tool with nothing to replay (submit, python). ``windowed``: the
-    run used SWE-agent 0.x's windowed tools, which no dialect renders (its kinds are counted apart)."""
+def replay_step(step: Step, source: str, dialect: Dialect, windowed: bool = False,
+                out: Dialect | None = None) -> Outcome | None:
+    """One step replayed, rendered in ``out`` (default: its own ``dialect``); None for a tool with nothing
+    to replay (submit, python). ``windowed``: the run used SWE-agent 0.x's windowed tools, which no
+    dialect renders (its kinds are counted apart)."""
+    out = out or dialect
     recorded = step.observation
     tag = f" ({WINDOWED_RUN})" if windowed else ""
     if step.action.tool == BASH:
         kind = "bash" + tag
-        rendered = replay_bash(recorded, dialect, step.action.get("command") or "")
+        rendered = replay_bash(recorded, dialect, step.action.get("command") or "", out)
     elif step.action.tool == EDITOR:
         command = step.action.get("command") or ""
         args = dict(step.action.args)
         kind = f"editor {command}{tag}"
         replay = EDITOR_REPLAYS.get(command)
-        rendered = replay(args, recorded, dialect.editor) if replay else "<no replay>"
+        rendered = replay(args, recorded, dialect.editor, out.editor) if replay else "<no replay>"
     else:
         return None
     return Outcome(source, kind, dialect.name, rendered == recorded, recorded, rendered)
 
 
-def replay_all(root: Path = SHARED) -> list[Outcome]:
-    """Every bash and editor observation under ``root``, replayed in its trajectory's dialect."""
+def replay_all(root: Path = SHARED, render_in: str | None = None) -> list[Outcome]:
+    """Every bash and editor observation under ``root``, replayed on the states its trajectory's dialect
+    implies and rendered in that dialect (or in ``render_in``, to measure what another would show)."""
+    out = get_dialect(render_in) if render_in else None
     outcomes = []
     for trajectory in import_paths([root], strict=True):
         dialect = get_dialect(str(trajectory.metadata[DIALECT_KEY]))
         windowed = any(WINDOWED.search(step.observation) for step in trajectory.steps)
         for step in trajectory.steps:
-            outcome = replay_step(step, trajectory.source_format, dialect, windowed)
+            outcome = replay_step(step, trajectory.source_format, dialect, windowed, out)
             if outcome is not None:
                 outcomes.append(outcome)
     return outcomes
@@ -285,3 +290,8 @@ def table(outcomes: list[Outcome]) -> str:
 
 if __name__ == "__main__":
     print(table(replay_all()))
+    before = [o for o in replay_all(render_in="swe-srl") if WINDOWED_RUN not in o.kind]
+    exact = sum(o.matched for o in before)
+    print(f"\nthe same states rendered by this project's own tools (dialect swe-srl): {exact} of {len(before)} "
+          f"exact ({exact / len(before):.1%}), {sum(len(o.recorded) for o in before if o.matched)} of "
+          f"{sum(len(o.recorded) for o in before)} observation characters")
