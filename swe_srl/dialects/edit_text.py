@@ -3,7 +3,7 @@
 Every function takes and returns strings, so the editor's behaviour is tested without a
 sandbox. Messages keep the conditions of the editor that SWE-agent, OpenHands and Anthropic's tool
 share; their wording, and how lines are counted, follow the EditorStyle of the observation dialect
-(swe_srl/dialects): the teachers number ``text.split("\n")``, so a final newline shows one more
+(swe_srl/dialects): the teachers number ``text.split("\\n")``, so a final newline shows one more
 numbered empty line, an insert of text ending in a newline adds an empty line, and a long file is
 cut before it is numbered.
 """

@@ -1,7 +1,8 @@
 """Run an agent's Action in a sandbox and give back the observation text the agent reads.
 
 bash output carries notes on a non-zero exit code, a timeout and a cut, so the agent sees what
-happened; editor mistakes come back as text and the episode goes on. A bash read of more output
+happened, worded in the runner's observation dialect (swe_srl/dialects: this project's own, or a
+teacher's, which may show the exit code and directory after every command); editor mistakes come back as text and the episode goes on. A bash read of more output
 (empty command) or input for a running process (``is_input``) finds no running command, since
 none outlives its call here, and says so as OpenHands does. A python cell runs as a python3 script
 through the same shell, so its output carries the same notes. A SandboxError from bash
@@ -25,7 +26,7 @@ from swe_srl.sandbox.editor import Editor
 # read of more output or text for a running process finds none; these are OpenHands' words for it.
 NO_RUNNING_OUTPUT = "ERROR: No previous running command to retrieve logs from."
 NO_RUNNING_INPUT = "ERROR: No previous running command to interact with."
-CONTEXT_TIMEOUT = 30.0  # seconds for the probe of directory and Python a dialect that shows them runs after a command
+CONTEXT_TIMEOUT = 30.0  # seconds for the directory (and Python) probe run after a command for a dialect showing them
 
 
 def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None,
