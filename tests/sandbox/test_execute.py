@@ -86,6 +86,9 @@ def test_bash_results_are_framed_in_the_runners_dialect(sandbox):
         "Please provide a valid path."
     assert openhands(Action.editor("view", "/testbed/nothing")) == "ERROR:\nInvalid `path` parameter: " \
         "/testbed/nothing. The path /testbed/nothing does not exist. Please provide a valid path."
+    listing = openhands(Action.editor("view", "/testbed/pkg"))
+    assert listing.startswith("Here's the files and directories up to 2 levels deep in /testbed/pkg, excluding "
+                              "hidden items:\n/testbed/pkg/\n/testbed/pkg/") and not listing.endswith("\n")
 
 
 def test_python_cells_run_as_python3_scripts_in_the_shells_directory(sandbox):
