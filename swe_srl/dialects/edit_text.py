@@ -64,8 +64,8 @@ def clip(text: str, limit: int = MAX_VIEW_CHARS, note: str = OURS.clip_note) -> 
 
 
 def finish(text: str, style: EditorStyle = OURS) -> str:
-    """An observation as the style delivers it (the classic editor strips it)."""
-    return text.strip() if style.strip else text
+    """An observation as the style delivers it (the classic editor strips it; a terminal ends lines with \\r\\n)."""
+    return (text.strip() if style.strip else text).replace("\n", style.line_ending)
 
 
 def error_text(message: str, style: EditorStyle = OURS) -> str:
@@ -159,8 +159,8 @@ def _snippet(text: str, first_line: int, last_line: int, style: EditorStyle = OU
 
 
 def _edited(path: str, about: str, body: str, first: int, note: str, style: EditorStyle) -> str:
-    return finish(f"The file {path} has been edited. Here's the result of running `cat -n` on a snippet of {about}:\n"
-                  + numbered(body, first, style) + "\n" + note, style)
+    return (f"The file {path} has been edited. Here's the result of running `cat -n` on a snippet of {about}:\n"
+            + numbered(body, first, style) + "\n" + note)
 
 
 def str_replace(path: str, text: str, old_str: str | None, new_str: str | None, style: EditorStyle = OURS) -> Edit:

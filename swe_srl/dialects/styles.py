@@ -61,6 +61,7 @@ class EditorStyle:
     # shows 5 lines before and 3 after (every snippet in SWE-smith's runs), openhands-aci 3 and 5.
     snippet_shift: int = 0
     insert_context_after: int = 4  # lines an insert's snippet shows after the new text (openhands-aci: 5)
+    line_ending: str = "\n"  # "\r\n": the results came through a terminal (SWE-agent's runtime)
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ _CLASSIC_EDITOR = EditorStyle(
     range_end_error=("Invalid `view_range`: {range}. It's second element `{end}` should be smaller than the "
                      "number of lines in the file: `{count}`"),
 )
-# SWE-agent's: the classic editor with its snippet window; its errors carry no prefix (none is in the data).
-_SWE_AGENT_EDITOR = replace(_CLASSIC_EDITOR, snippet_shift=1)
+# SWE-agent's: the classic editor with its snippet window, through a terminal (every multi-line result in
+# SWE-smith's runs, and in the chat sent to the model, ends its lines with \r\n); no error prefix (none in the data).
+_SWE_AGENT_EDITOR = replace(_CLASSIC_EDITOR, snippet_shift=1, line_ending="\r\n")
 # The data holds no timeout: a teacher dialect's timeout note is worded as its tool words other notes,
 # saying what happens here (the command and everything it started are killed; nothing can be waited for).
 _KILLED = "[The command timed out after {timeout:g} seconds and was killed.]"
@@ -128,17 +130,18 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
                       after=("[Command finished with exit code {code}]",), newline_before_notes=True,
                       cut_chars=30_000),
             replace(_CLASSIC_EDITOR, error_prefix="ERROR:\n")),
-    Dialect("swe-agent", "SWE-agent 1.x as SWE-smith recorded it: stripped output, no exit code, classic editor",
+    Dialect("swe-agent", "SWE-agent 1.x as SWE-smith recorded it: trailing space dropped, \\r\\n line ends, no exit "
+            "code, classic editor",
             # The timeout note is SWE-agent's wording as recalled: the data holds no timeout.
-            BashStyle(strip="right", truncation_note=None, timeout_replaces_output=True,
+            BashStyle(strip="right", truncation_note=None, timeout_replaces_output=True, line_ending="\r\n",
                       timeout_note=("The command '{command}' was cancelled because it took more than {timeout:g} "
                                     "seconds. Please try a different command that completes more quickly.")),
             _SWE_AGENT_EDITOR),
     Dialect("mini-swe-agent", "mini-swe-agent: <returncode> and <output> around every result (bash only; the "
-            "editor speaks swe-agent's dialect)",
+            "editor is SWE-agent's without its terminal)",
             BashStyle(empty_output=None, truncation_note=None,
                       envelope="<returncode>{code}</returncode>\n<output>\n{text}</output>"),
-            _SWE_AGENT_EDITOR),
+            replace(_SWE_AGENT_EDITOR, line_ending="\n")),
 )}
 DEFAULT_DIALECT = "swe-srl"
 DIALECT_KEY = "observation_dialect"  # where a trajectory's metadata names its dialect

@@ -127,8 +127,7 @@ def import_paths(
 ) -> Iterator[Trajectory]:
     """Trajectories from files and folders, format detected per file unless ``format`` is given.
 
-    Each is recorded in its observation dialect (``dialect``, else its format's) with the
-    recording's artefacts undone (formats/seen.py).
+    Each is recorded in its observation dialect (``dialect``, else its format's; formats/seen.py).
 
     Bad data is counted in ``report`` (pass one to read it afterwards); with ``strict`` the
     first DataError is raised instead. Streams: one record in memory at a time, per file.

@@ -1,11 +1,11 @@
-"""Trajectories as the teacher's model saw them: which dialect its tools spoke, recording artefacts undone.
+"""Trajectories as the teacher's model saw them: the dialect its tools spoke, recorded on import.
 
-An importer reads what a run's file holds; the model read something a little different. SWE-smith's
-export (its rows and the SWE-agent ``.traj`` files they were made from) turned the tools' ``\\n``
-into ``\\r\\n``: the editor joins lines with ``\\n`` and bash output reached the model through the
-same tools, so the ``\\r`` is the recording's, and it is dropped. What the model did see stays (the
-exit-code and directory lines OpenHands appends are rebuilt from its events in openhands_events.py).
-The dialect is recorded in the trajectory's metadata, so `data build` can name it in the prompt recipe.
+An importer keeps what the teacher's model read, framing included: the exit-code and directory
+lines OpenHands appends are rebuilt from its events (openhands_events.py), and SWE-smith's
+``\\r\\n`` line endings stay, since they are no export artefact: the chat SWE-agent sent its model
+(the ``history`` of the run SWE-smith's third row was made from) holds the same ``\\r\\n`` in every
+multi-line observation, so the ``swe-agent`` dialect renders them too. The dialect is recorded in
+the trajectory's metadata, so `data build` can name it in the prompt recipe.
 """
 
 from __future__ import annotations
@@ -15,15 +15,9 @@ from dataclasses import replace
 from swe_srl.dialects import DIALECT_KEY, dialect_for_format
 from swe_srl.trajectory import Trajectory
 
-CRLF_EXPORTS = {"swe-smith", "swe-agent"}  # formats whose files carry the export's \r\n, not the model's
-
 
 def as_seen(trajectory: Trajectory, source_format: str, dialect: str | None = None) -> Trajectory:
-    """``trajectory`` with its observation dialect recorded (``dialect``, else the one it already names,
-    else its format's) and the recording artefacts of ``source_format`` undone."""
+    """``trajectory`` with its observation dialect recorded: ``dialect``, else the one it already names
+    (our own store), else its format's; unchanged when none is known."""
     name = dialect or trajectory.metadata.get(DIALECT_KEY) or dialect_for_format(source_format)
-    steps = trajectory.steps
-    if source_format in CRLF_EXPORTS:
-        steps = tuple(replace(s, observation=s.observation.replace("\r\n", "\n")) for s in steps)
-    metadata = {**trajectory.metadata, DIALECT_KEY: name} if name else dict(trajectory.metadata)
-    return replace(trajectory, steps=steps, metadata=metadata)
+    return replace(trajectory, metadata={**trajectory.metadata, DIALECT_KEY: name}) if name else trajectory

@@ -132,7 +132,7 @@ def replay_str_replace(args: dict, recorded: str, style: EditorStyle, out: Edito
     path, old, new = args.get("path") or "", args.get("old_str"), args.get("new_str")
     text = _file_before_replace(recorded, old, new or "", style)
     try:
-        return edit_text.str_replace(path, text, old, new, out).message
+        return edit_text.finish(edit_text.str_replace(path, text, old, new, out).message, out)
     except EditorError as error:
         return edit_text.error_text(str(error), out)
 
@@ -184,7 +184,7 @@ def replay_insert(args: dict, recorded: str, style: EditorStyle, out: EditorStyl
     text = "\n".join(_fillers(first - 1) + old_lines + ([] if ends_here else _fillers(SNIPPET_LINES, 10_000)))
     text += "" if ends_here and style.final_newline_line else "\n"
     try:
-        return edit_text.insert(path, text, line, new, out).message
+        return edit_text.finish(edit_text.insert(path, text, line, new, out).message, out)
     except EditorError as error:
         return edit_text.error_text(str(error), out)
 
@@ -253,7 +253,8 @@ def replay_step(step: Step, source: str, dialect: Dialect, windowed: bool = Fals
         args = dict(step.action.args)
         kind = f"editor {command}{tag}"
         replay = EDITOR_REPLAYS.get(command)
-        rendered = replay(args, recorded, dialect.editor, out.editor) if replay else "<no replay>"
+        plain = recorded.replace(dialect.editor.line_ending, "\n")  # the states are read off plain lines
+        rendered = replay(args, plain, dialect.editor, out.editor) if replay else "<no replay>"
     else:
         return None
     return Outcome(source, kind, dialect.name, rendered == recorded, recorded, rendered)

@@ -46,6 +46,7 @@ def test_openhands_frames_every_command_with_exit_code_and_directory():
 
 def test_swe_agent_strips_trailing_space_shows_no_exit_code_and_names_a_timeout():
     assert bash("swe-agent", "  x\n\n", 3) == "  x"
+    assert bash("swe-agent", "a\nb\n") == "a\r\nb"  # SWE-agent's runtime is a terminal
     assert bash("swe-agent", "\n") == "Your command ran successfully and did not produce any output."
     timed = bash("swe-agent", "partial", None, timed_out=True, timeout=30, command="sleep 99")
     assert timed.startswith("The command 'sleep 99' was cancelled because it took more than 30 seconds.")
@@ -71,9 +72,12 @@ def test_teachers_number_the_empty_line_after_a_final_newline_and_strip_where_th
     assert ours.endswith("     2\t    return 1\n")
     oh = edit_text.view_file("/f", TEXT, None, get_dialect("openhands").editor)
     assert oh.endswith("     2\t    return 1\n     3\t\n")
-    classic = get_dialect("swe-agent").editor
+    classic = get_dialect("openhands-2024").editor
     stripped = edit_text.finish(edit_text.view_file("/f", TEXT, None, classic), classic)
     assert stripped.endswith("     2\t    return 1\n     3")
+    swe_agent = get_dialect("swe-agent").editor  # the same through SWE-agent's terminal
+    assert edit_text.finish(edit_text.view_file("/f", TEXT, None, swe_agent), swe_agent).endswith(
+        "     1\tdef f():\r\n     2\t    return 1\r\n     3")
     # A range shows no extra line in any dialect.
     assert edit_text.view_file("/f", TEXT, (1, -1), get_dialect("openhands").editor).endswith("return 1\n")
 
@@ -121,13 +125,15 @@ def test_every_dialect_is_named_and_formats_map_to_theirs():
         get_dialect("bash-4")
 
 
-def test_import_undoes_the_exports_crlf_and_records_the_dialect():
-    run = Trajectory("t", "swe-smith", (Step(Action.bash("ls"), observation="a\r\nb\r\n"),))
+def test_import_records_the_dialect_and_keeps_what_the_model_read():
+    run = Trajectory("t", "swe-smith", (Step(Action.bash("ls"), observation="a\r\nb"),))
     seen = as_seen(run, "swe-smith")
-    assert seen.steps[0].observation == "a\nb\n" and seen.metadata[DIALECT_KEY] == "swe-agent"
-    kept = as_seen(replace(run, source_format="swe-gym"), "swe-gym")  # SWE-Gym's terminal: the model saw \r\n
-    assert kept.steps[0].observation == "a\r\nb\r\n" and kept.metadata[DIALECT_KEY] == "openhands-2024"
-    assert as_seen(run, "swe-smith", "openhands").metadata[DIALECT_KEY] == "openhands"
+    assert seen.steps == run.steps and seen.metadata[DIALECT_KEY] == "swe-agent"
+    assert as_seen(replace(run, source_format="swe-gym"), "swe-gym").metadata[DIALECT_KEY] == "openhands-2024"
+    assert as_seen(run, "swe-smith", "openhands").metadata[DIALECT_KEY] == "openhands"  # told
+    ours = replace(run, metadata={DIALECT_KEY: "openhands"})  # our own store names it already
+    assert as_seen(ours, "swe-srl").metadata[DIALECT_KEY] == "openhands"
+    assert as_seen(replace(run, metadata={}), "openai-chat").metadata == {}
 
 
 def test_openhands_run_events_keep_the_lines_its_model_read():

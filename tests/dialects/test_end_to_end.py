@@ -38,7 +38,8 @@ def test_the_teachers_dialect_travels_from_import_to_the_eval_sandbox(parts, dia
     assert report.trajectories >= 3
     runs = list(read_store(tmp_path / "traj" / "trajectories.jsonl"))
     assert {run.metadata[DIALECT_KEY] for run in runs} == {dialect}
-    assert not any("\r\n" in step.observation for run in runs for step in run.steps)  # SWE-smith's export CRLF is gone
+    # SWE-smith's \r\n were in the chat its model read: they stay, and the swe-agent dialect writes them
+    assert any("\r\n" in step.observation for run in runs for step in run.steps) == (dialect == "swe-agent")
 
     keep = StepwiseConfig(keep_ungraded=True, keep_unresolved=True, max_prompt_tokens=None)  # the files hold no verdict
     summary = build_dataset(tmp_path / "traj", tmp_path / "data", tiny_tokenizer(), keep, calibrate=False)

@@ -80,7 +80,7 @@ def test_bash_results_are_framed_in_the_runners_dialect(sandbox):
         "hi\n[The command completed with exit code 0.]\n[Current working directory: /testbed/pkg]\n"
         "[Command finished with exit code 0]")
     swe_agent = ToolRunner(sandbox, dialect=get_dialect("swe-agent"))
-    assert swe_agent(Action.bash("printf 'a\\n\\n'; false")) == "a"  # no exit code, trailing space dropped
+    assert swe_agent(Action.bash("printf 'a\\nb\\n\\n'; false")) == "a\r\nb"  # a terminal's lines, no exit code
     assert swe_agent(Action.bash("false")) == NO_OUTPUT
     assert swe_agent(Action.editor("view", "/testbed/nothing")) == "The path /testbed/nothing does not exist. " \
         "Please provide a valid path."
