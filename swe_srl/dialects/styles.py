@@ -24,7 +24,8 @@ class BashStyle:
     # (no exit code), those with {cwd} or {python} when the directory or interpreter is unknown.
     after: tuple[str, ...] = ()
     newline_before_notes: bool = False  # every note starts a new line, even after empty output
-    timeout_note: str = "[The command timed out after {timeout:g} seconds and was killed with every process it started.]"
+    timeout_note: str = ("[The command timed out after {timeout:g} seconds and was killed with every process it "
+                         "started.]")
     timeout_replaces_output: bool = False  # the note is the whole observation ({command} may be named)
     truncation_note: str | None = "[Output truncated: the command printed more than the cap{cap}.]"
     # The whole observation around the framed text; it may name {code} (-1 after a timeout), {cwd},

@@ -135,8 +135,8 @@ def collect(
 
     Every row of ``tasks`` (read from ``source``) is checked first: one the harness cannot grade
     stops the collection before any sandbox starts, or with ``skip_ungradable`` is left out and
-    counted. The sandbox's tools word their results in ``dialect``. ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one`` replaces the
-    sandbox-and-harness job runner (tests).
+    counted. The sandbox's tools word their results in ``dialect``. ``backend`` names the sandbox
+    backend (sandbox/backends.py); ``run_one`` replaces the sandbox-and-harness job runner (tests).
     """
     checked = check_rows(tasks, source, skip_ungradable=skip_ungradable)
     if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs

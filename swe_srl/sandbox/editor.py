@@ -87,7 +87,8 @@ class Editor:
             self._history.setdefault(path, []).append(None)
             return edit_text.created(path)
         if kind == "none":
-            raise edit_text.path_error(path, f"The path {path} does not exist. Please provide a valid path.", self.style)
+            raise edit_text.path_error(path, f"The path {path} does not exist. Please provide a valid path.",
+                                       self.style)
         if kind == "dir":
             if command != "view":
                 raise edit_text.path_error(

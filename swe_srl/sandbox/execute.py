@@ -2,7 +2,8 @@
 
 bash output carries notes on a non-zero exit code, a timeout and a cut, so the agent sees what
 happened, worded in the runner's observation dialect (swe_srl/dialects: this project's own, or a
-teacher's, which may show the exit code and directory after every command); editor mistakes come back as text and the episode goes on. A bash read of more output
+teacher's, which may show the exit code and directory after every command); editor mistakes
+come back as text and the episode goes on. A bash read of more output
 (empty command) or input for a running process (``is_input``) finds no running command, since
 none outlives its call here, and says so as OpenHands does. A python cell runs as a python3 script
 through the same shell, so its output carries the same notes. A SandboxError from bash

@@ -199,7 +199,8 @@ def replay_undo(args: dict, recorded: str, style: EditorStyle, out: EditorStyle)
 
 
 EDITOR_REPLAYS = {"view": replay_view, "str_replace": replay_str_replace, "insert": replay_insert,
-                  "undo_edit": replay_undo, "create": lambda args, recorded, style, out: edit_text.created(args["path"])}
+                  "undo_edit": replay_undo,
+                  "create": lambda args, recorded, style, out: edit_text.created(args["path"])}
 
 
 def replay_bash(recorded: str, dialect: Dialect, command: str, out: Dialect) -> str:

@@ -39,7 +39,8 @@ def test_openhands_frames_every_command_with_exit_code_and_directory():
         "a\nb\n[The command completed with exit code 1.]\n[Current working directory: /testbed]\n"
         "[Command finished with exit code 1]")
     # Empty output shows only the lines; an unknown directory or interpreter is left out.
-    assert bash("openhands", "", 0) == "\n[The command completed with exit code 0.]\n[Command finished with exit code 0]"
+    empty = bash("openhands", "", 0)
+    assert empty == "\n[The command completed with exit code 0.]\n[Command finished with exit code 0]"
     timed = bash("openhands", "partial\n", None, timed_out=True, timeout=5, cwd="/w")
     assert timed == "partial\n[The command timed out after 5 seconds and was killed.]\n[Current working directory: /w]"
 
