@@ -17,6 +17,7 @@ from swe_srl.config.evaluate import EvalConfig
 from swe_srl.config.loading import presets_in
 from swe_srl.config.synthesize import SynthesizeConfig
 from swe_srl.config.train import PRESETS_DIR
+from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS
 from swe_srl.errors import SweSrlError
 from swe_srl.flags import COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args
 from swe_srl.tables import collect_table, data_table, eval_table, import_table, synthesis_table
@@ -72,7 +73,8 @@ def _trajectories_import(args: argparse.Namespace) -> int:
                 description=f"{update.path.name}: {update.report.trajectories} trajectories",
             )
 
-        report = import_to_store(args.paths, args.out, format=args.format, strict=args.strict, progress=progress)
+        report = import_to_store(args.paths, args.out, format=args.format, strict=args.strict, progress=progress,
+                                dialect=args.dialect)
     console.print(import_table(report, f"imported into {args.out}"))
     for line in report.errors:
         console.print(f"  [yellow]{line}[/]")
@@ -98,7 +100,7 @@ def _batch_progress(bar, task_id):
 def _collect(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from swe_srl.recipes.collect import agent_teacher, collect, replay_teacher, scripted_teacher
+    from swe_srl.recipes.collect import agent_teacher, collect, recorded_dialect, replay_teacher, scripted_teacher
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
@@ -106,23 +108,28 @@ def _collect(args: argparse.Namespace) -> int:
     settings = config.collect
     tasks = load_tasks(settings.tasks) if settings.tasks else bundled_tasks()
     source = str(settings.tasks) if settings.tasks else "bundled tasks"
+    dialect = config.prompt.observation_dialect or DEFAULT_DIALECT
     if settings.teacher == "scripted":
         teacher = scripted_teacher()
     elif settings.teacher == "replay":
         from swe_srl.formats.importing import import_paths
 
-        teacher = replay_teacher(import_paths([settings.trajectories]))
+        runs = list(import_paths([settings.trajectories]))
+        teacher = replay_teacher(runs)
+        # replayed in the dialect the runs were recorded in, so their observations compare like with like
+        dialect = config.prompt.observation_dialect or recorded_dialect(runs) or DEFAULT_DIALECT
     else:
         from swe_srl.agent.factory import client_factory
 
         agent = _agent_config(config)  # checked against the model's prompt recipe before the model loads
         teacher = agent_teacher(client_factory(config.client), agent)
+        dialect = agent.stepwise.observation_dialect
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         task_id = bar.add_task("collecting", total=len(tasks) * len(settings.seeds))
         summary = collect(tasks, teacher, settings.out, samples=settings.seeds, workers=settings.workers,
                           progress=_batch_progress(bar, task_id), backend=config.sandbox.backend,
-                          skip_ungradable=settings.skip_ungradable, source=source)
+                          skip_ungradable=settings.skip_ungradable, source=source, dialect=dialect)
     console.print(collect_table(summary, f"collected into {settings.out}"))
     console.print(f"rows: {summary.path}")
     return 1 if summary.failed else 0
@@ -319,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", type=Path, help="files or folders of .json, .jsonl, .traj")
     imp.add_argument("--out", type=Path, required=True, help="folder for trajectories.jsonl and import_report.json")
     imp.add_argument("--format", help="force a format instead of detecting it")
+    imp.add_argument("--dialect", help="the observation dialect the runs were recorded in (default: the format's): "
+                     + ", ".join(DIALECTS))
     imp.add_argument("--strict", action="store_true", help="fail on the first bad record instead of counting it")
 
     data = sub.add_parser("data", help="step-wise SRL data").add_subparsers(dest="subcommand", required=True)
