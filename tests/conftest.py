@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -35,9 +36,10 @@ def docker_client():
 
 
 @pytest.fixture(scope="session")
-def podman_client(tmp_path_factory: pytest.TempPathFactory):
-    """A client of a Podman service this fixture starts on a socket of its own (stopped after), or a skip."""
-    docker = pytest.importorskip("docker")
+def podman_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address (``unix://...``) of a Podman service this fixture starts on a socket of its own and stops
+    after, or a skip where podman is not installed."""
+    pytest.importorskip("docker")
     if shutil.which("podman") is None:
         pytest.skip("podman is not installed; run .ci/setup (apt-get install podman catatonit)")
     socket = tmp_path_factory.mktemp("podman") / "podman.sock"
@@ -46,21 +48,31 @@ def podman_client(tmp_path_factory: pytest.TempPathFactory):
         service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{socket}"], stdout=out,
                                    stderr=subprocess.STDOUT)
     try:
-        yield _answering(lambda: docker.DockerClient(base_url=f"unix://{socket}"), service, log)
+        _wait_until_it_answers(f"unix://{socket}", service, log)
+        yield f"unix://{socket}"
     finally:
         service.terminate()
         service.wait(timeout=30)
 
 
-def _answering(connect, service: subprocess.Popen, log: Path, wait: float = 30.0):
-    """A client ``connect()`` makes once the service answers; a failure with its log if it ends or stays silent."""
+@pytest.fixture(scope="session")
+def podman_client(podman_service: str):
+    """A Docker-API client of the Podman service of this session."""
+    import docker
+
+    return docker.DockerClient(base_url=podman_service)
+
+
+def _wait_until_it_answers(address: str, service: subprocess.Popen, log: Path, wait: float = 30.0) -> None:
+    """Back once the service at ``address`` answers; a failure with its log if it ends or stays silent."""
+    import docker
+
     deadline = time.monotonic() + wait
     while True:
         try:
-            client = connect()  # asks the service's API version: fails until the socket is up
-            client.ping()
-            return client
-        except Exception:
+            docker.DockerClient(base_url=address).ping()  # asks the API version first: fails until the socket is up
+            return
+        except docker.errors.DockerException:
             if service.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"`podman system service` did not answer: {log.read_text()[-2000:]}")
+                pytest.fail(f"`podman system service` did not answer at {address}: {log.read_text()[-2000:]}")
             time.sleep(0.1)

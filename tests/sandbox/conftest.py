@@ -74,6 +74,15 @@ def podman_tiny_image(podman_client, tiny_task: Task) -> str:
     return _tiny_image(podman_client, tiny_task)
 
 
+ENGINES = ("docker", "podman")  # the backends that drive a container engine, each with a `<name>_client` fixture
+
+
+def engine_client(request: pytest.FixtureRequest, backend: str):
+    """A client of ``backend``'s engine, with the tiny repo's image in its store."""
+    request.getfixturevalue("tiny_image" if backend == "docker" else "podman_tiny_image")
+    return request.getfixturevalue(f"{backend}_client")
+
+
 def _local_available() -> str | None:
     """Why the local backend cannot run here, or None."""
     if importlib.util.find_spec("swe_srl.sandbox.local") is None:
@@ -90,12 +99,10 @@ def make_sandbox(request: pytest.FixtureRequest, tiny_task: Task, tmp_path_facto
     made: list[object] = []
 
     def make(backend: str, limits: SandboxLimits = LIMITS) -> object:
-        if backend in ("docker", "podman"):
-            client = request.getfixturevalue(f"{backend}_client")
-            request.getfixturevalue("tiny_image" if backend == "docker" else "podman_tiny_image")
+        if backend in ENGINES:
             from swe_srl.sandbox.backends import backend as backend_class
 
-            sandbox: object = backend_class(backend).start(tiny_task, limits, client)
+            sandbox: object = backend_class(backend).start(tiny_task, limits, engine_client(request, backend))
         elif backend == "local":
             why = _local_available()
             if why:
