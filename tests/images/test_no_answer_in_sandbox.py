@@ -64,7 +64,8 @@ def _added(patch: str) -> dict[str, str]:
     return {path: "\n".join(lines) for path, lines in out.items()}
 
 
-@pytest.mark.parametrize("backend", ["docker", "podman", "local"])
+@pytest.mark.parametrize("backend", [pytest.param("docker", marks=pytest.mark.docker),
+                                     pytest.param("podman", marks=pytest.mark.podman), "local"])
 def test_no_bundled_answer_is_readable_from_a_sandbox(backend, request, monkeypatch):
     if backend == "docker":
         request.getfixturevalue("docker_client")

@@ -52,16 +52,16 @@ def test_base_image_is_reused_and_has_the_agent(engine, tiny_task):
     assert image.labels[base.LABEL_BASE] == tag
 
 
-@pytest.mark.docker
-def test_a_missing_image_that_cannot_be_pulled_is_a_clear_error(docker_client):
+def test_a_missing_image_that_cannot_be_pulled_is_a_clear_error(engine):
+    client = engine[1]
     task = Task(instance_id="nope__nope-1", repo="nope/nope", base_commit="0" * 40, problem_statement="x",
                 patch="", image="localhost:1/swe-srl-no-such-image:latest")
-    with pytest.raises(SandboxError, match="nope__nope-1.*could not be pulled.*docker load"):
-        ensure_task_image(task, docker_client)
+    with pytest.raises(SandboxError, match="nope__nope-1.*could not be pulled.*docker load.*podman load"):
+        ensure_task_image(task, client)
     no_image = Task(instance_id="nope__nope-2", repo="nope/nope", base_commit="0" * 40, problem_statement="x",
                     patch="")
     with pytest.raises(SandboxError, match="no 'image' field"):
-        ensure_task_image(no_image, docker_client)
+        ensure_task_image(no_image, client)
 
 
 def test_container_is_labelled_limited_and_removed(make_sandbox, engine):
