@@ -8,7 +8,7 @@ rootless default ``$XDG_RUNTIME_DIR/podman/podman.sock``, else the rootful ``/ru
 One difference reaches our containers: Podman sets the open-file and process limits of a container
 itself (a million files) instead of inheriting its service's, and where the service may not raise
 its own limits (inside another container, say) runc cannot start the container ("error setting
-rlimit type 7"). `container_options` gives the limits this process has, as Docker would.
+rlimit type 7"). `container_ulimits` gives limits no higher than this process's, as Docker would.
 """
 
 from __future__ import annotations
@@ -55,17 +55,17 @@ def podman_client(client: Any | None = None) -> Any:
     return client
 
 
-def container_options() -> dict[str, Any]:
-    """What a container needs on Podman beyond the docker backend's options: file and process limits no higher
-    than this process's, so runc never has to raise them.
+def container_ulimits() -> list[Any]:
+    """The file and process limits a container needs on Podman: no higher than this process's, so runc never has
+    to raise them.
 
     The process limit is also kept to the kernel's pid_max (no more processes can exist): a rootful service
     was seen holding that, lower than the shell that started it, and refusing any higher.
     """
     ceilings = {"nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
                 "nproc": min(resource.getrlimit(resource.RLIMIT_NPROC)[1], _pid_max())}
-    return {"ulimits": [docker.types.Ulimit(name=name, soft=hard, hard=hard) for name, hard in ceilings.items()
-                        if hard != resource.RLIM_INFINITY]}
+    return [docker.types.Ulimit(name=name, soft=hard, hard=hard) for name, hard in ceilings.items()
+            if hard != resource.RLIM_INFINITY]
 
 
 def _pid_max() -> int:

@@ -46,7 +46,7 @@ def test_base_image_is_reused_and_has_the_agent(engine, tiny_task):
     tag = base.ensure_base_image(client)
     assert time.monotonic() - start < 2  # found by its tag, not rebuilt
     out = client.containers.run(tag, ["sh", "-c", "id agent; git --version; python3 -m pytest --version"],
-                                remove=True, network_mode="none", **backend(name).engine_options()).decode()
+                                remove=True, network_mode="none", ulimits=backend(name).engine_ulimits()).decode()
     assert "uid=1000(agent)" in out and "git version" in out
     image = client.images.get(tiny_task.image)
     assert image.labels[base.LABEL_BASE] == tag

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from swe_srl.errors import SandboxError
-from swe_srl.host.podman import ROOTFUL_SOCKET, SOCKET_ENV, container_options, podman_client, podman_socket
+from swe_srl.host.podman import ROOTFUL_SOCKET, SOCKET_ENV, container_ulimits, podman_client, podman_socket
 
 
 def test_container_host_wins_then_the_rootless_socket_then_the_rootful_one(tmp_path, monkeypatch):
@@ -38,7 +38,7 @@ def test_no_service_is_an_error_saying_how_to_start_one(tmp_path, monkeypatch):
 
 def test_container_limits_are_no_higher_than_this_process_s_nor_pid_max():
     """Higher ones are what runc may not set where the service cannot raise its own ("rlimit type 7")."""
-    limits = {ulimit["Name"]: (ulimit["Soft"], ulimit["Hard"]) for ulimit in container_options()["ulimits"]}
+    limits = {ulimit["Name"]: (ulimit["Soft"], ulimit["Hard"]) for ulimit in container_ulimits()}
     pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
     nproc = min(resource.getrlimit(resource.RLIMIT_NPROC)[1], pid_max)
     assert limits["nproc"] == (nproc, nproc)
