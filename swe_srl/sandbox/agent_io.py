@@ -1,4 +1,4 @@
-"""What both backends run as the agent to read and write a file for the editor and to make the diff, with caps.
+"""What every backend runs as the agent to read and write a file for the editor and to make the diff, with caps.
 
 The editor reads with the agent's identity and rights: inside the sandbox, as the agent user,
 never as root or through the engine's archive API, so what `cat` may not read (``/etc/shadow``,

@@ -1,4 +1,4 @@
-"""Sandbox limits on both backends: the editor's read cap and rights, and the diff cap."""
+"""Sandbox limits on every backend: the editor's read cap and rights, and the diff cap."""
 
 from __future__ import annotations
 
