@@ -28,16 +28,18 @@ console = Console(stderr=False)
 def _env_build(args: argparse.Namespace) -> int:
     from swe_srl.images.base import ensure_base_image
     from swe_srl.images.task_image import ensure_task_image
+    from swe_srl.sandbox.backends import backend
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
     tasks = load_tasks(args.tasks) if args.tasks else bundled_tasks()
+    client = backend(args.sandbox).connect(None)  # the engine whose store gets the images
     with console.status("base image (debootstrap on first use, about a minute)"):
-        base = ensure_base_image()
+        base = ensure_base_image(client)
     console.print(f"base image [bold]{base}[/]")
     for task in tasks:
         with console.status(f"image for {task.instance_id}"):
-            image = ensure_task_image(task)
+            image = ensure_task_image(task, client)
         console.print(f"  {task.instance_id}: {image}")
     return 0
 
@@ -320,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="sandbox images").add_subparsers(dest="subcommand", required=True)
     build = env.add_parser("build", help="build the base image and the task images")
     build.add_argument("--tasks", type=Path, help="task file (JSON, JSONL, parquet); default: the bundled tasks")
+    build.add_argument("--sandbox", choices=("docker", "podman"), default="docker",
+                       help="the backend whose engine stores the images (podman: its service, see README)")
 
     traj = sub.add_parser("trajectories", help="teacher trajectories").add_subparsers(dest="subcommand", required=True)
     imp = traj.add_parser("import", help="import trajectory files or folders (format auto-detected)")

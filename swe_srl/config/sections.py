@@ -63,4 +63,5 @@ class PromptSettings:
 class SandboxConfig:
     """Where each task's sandbox runs."""
 
-    backend: Literal["docker", "local"] = "docker"  # docker: the task's image; local: bubblewrap on this machine
+    # docker: the task's image; podman: the same through a Podman service; local: bubblewrap on this machine
+    backend: Literal["docker", "podman", "local"] = "docker"

@@ -81,7 +81,7 @@ class DockerSandbox:
     @classmethod
     def start(cls, task: Task, limits: SandboxLimits = SandboxLimits(), client: Any | None = None) -> "DockerSandbox":
         """Start a container for `task` from its image (built or pulled if needed) and open its shells."""
-        client = docker_client(client)
+        client = cls.connect(client)
         reap_leftovers(client, LABEL)
         image = ensure_task_image(task, client)
         name = f"swe-srl-{_slug(task.instance_id)}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -91,7 +91,8 @@ class DockerSandbox:
                 hostname="sandbox", network_mode="bridge" if limits.network else "none",
                 mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids, security_opt=["no-new-privileges"], lifetime=limits.lifetime,
-                ulimits=[docker.types.Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size)],
+                ulimits=[docker.types.Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size),
+                         *cls.engine_ulimits()],
             )
         except SandboxError as err:
             raise SandboxError(f"task {task.instance_id}: {err}") from None
@@ -104,6 +105,17 @@ class DockerSandbox:
             raise
         log.info("sandbox %s started for %s from %s", name, task.instance_id, image)
         return sandbox
+
+    @staticmethod
+    def connect(client: Any | None) -> Any:
+        """`client`, or one of the engine this backend drives (podman.py swaps in Podman's service)."""
+        return docker_client(client)
+
+    @staticmethod
+    def engine_ulimits() -> list[Any]:
+        """Resource limits this backend's engine must be given besides the file size (none for Docker: its
+        containers inherit the daemon's)."""
+        return []
 
     def _exec(self, user: str, env: dict[str, str] | None = None) -> ExecTransport:
         return ExecTransport(self.client.api, self.container.id, SHELL, user=user, workdir=TESTBED, environment=env)

@@ -1,6 +1,6 @@
 """No route through git reaches the fix from inside a sandbox, on any backend (history.py).
 
-The task's image (docker) or repository copy (local) holds the fix on a branch, a tag, main's
+The task's image (docker, podman) or repository copy (local) holds the fix on a branch, a tag, main's
 reflog, a stash, packed refs and an unreachable object; the sandbox shows base_commit alone.
 """
 
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.sandbox.conftest import LIMITS, SECRET, _local_available, materialize_leaky
+from tests.sandbox.conftest import ENGINES, LIMITS, SECRET, _local_available, materialize_leaky
 
 ROUTES = [
     "git log --all --oneline | wc -l",
@@ -32,13 +32,13 @@ def _start(backend: str, leaky_task, request, tmp_path):
     materialize_leaky(repo)
     assert SECRET in _all_objects(repo) and "v2" in subprocess.run(["git", "tag"], cwd=repo, capture_output=True,
                                                                     text=True).stdout
-    if backend == "docker":
+    if backend in ENGINES:
         from swe_srl.images.bundled import ensure_repo_image
-        from swe_srl.sandbox.docker import DockerSandbox
+        from swe_srl.sandbox.backends import backend as backend_class
 
-        client = request.getfixturevalue("docker_client")
+        client = request.getfixturevalue(f"{backend}_client")
         ensure_repo_image(leaky_task.image, materialize_leaky, leaky_task, client)
-        return DockerSandbox.start(leaky_task, LIMITS, client)
+        return backend_class(backend).start(leaky_task, LIMITS, client)
     why = _local_available()
     if why:
         pytest.skip(f"local backend: {why}")
@@ -47,7 +47,8 @@ def _start(backend: str, leaky_task, request, tmp_path):
     return LocalSandbox.start(leaky_task, LIMITS, repo_dir=repo)
 
 
-@pytest.mark.parametrize("backend", [pytest.param("docker", marks=pytest.mark.docker), "local"])
+@pytest.mark.parametrize("backend", [pytest.param("docker", marks=pytest.mark.docker),
+                                     pytest.param("podman", marks=pytest.mark.podman), "local"])
 def test_no_git_route_reaches_the_fix(backend, leaky_task, request, tmp_path):
     with _start(backend, leaky_task, request, tmp_path) as sandbox:
         seen = [sandbox.run(route).output.strip() for route in ROUTES]

@@ -1,4 +1,4 @@
-"""Sandbox limits on both backends: the editor's read cap and rights, and the diff cap."""
+"""Sandbox limits on every backend: the editor's read cap and rights, and the diff cap."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from swe_srl.sandbox.execute import execute
 
 from tests.sandbox.conftest import LIMITS
 
-BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), "local"]
+BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("podman", marks=pytest.mark.podman),
+            "local"]
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 
@@ -80,7 +81,7 @@ def test_a_diff_that_runs_git_out_of_memory_is_a_clear_submit_observation(make_s
 def test_a_read_past_the_time_limit_is_refused_and_returns_in_time(make_sandbox, backend):
     sandbox = make_sandbox(backend, dataclasses.replace(LIMITS, timeout=1))
     start = time.monotonic()  # the one-off command the editor reads through stops at its timeout
-    if backend == "docker":
+    if backend in ("docker", "podman"):
         done = sandbox._run_as_agent(["sleep", "30"], 10, 1.0)
     else:
         done = sandbox._run_to_end(["sleep", "30"], 1.0)
