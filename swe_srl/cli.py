@@ -114,9 +114,11 @@ def _collect(args: argparse.Namespace) -> int:
         teacher = replay_teacher(import_paths([settings.trajectories]))
     else:
         from swe_srl.agent.factory import client_factory
+        from swe_srl.agent.identity import model_identity
 
+        identity = model_identity(config.client)  # a mistyped folder stops here
         agent = _agent_config(config)  # checked against the model's prompt recipe before the model loads
-        teacher = agent_teacher(client_factory(config.client), agent)
+        teacher = agent_teacher(client_factory(config.client), identity.key, agent)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         task_id = bar.add_task("collecting", total=len(tasks) * len(settings.seeds))
@@ -132,11 +134,13 @@ def _eval(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from swe_srl.agent.factory import client_factory
+    from swe_srl.agent.identity import model_identity
     from swe_srl.evaluate.datasets import load_eval_tasks
     from swe_srl.evaluate.oracle import END_TO_END, ORACLE
     from swe_srl.recipes.evaluate import evaluate
 
     config = config_from_args(args, EvalConfig, "eval", EVAL_FLAGS)
+    identity = model_identity(config.client)  # a mistyped folder stops here
     agent = _agent_config(config)  # a prompt setting the model's recipe contradicts stops here, before any work
     run = config.eval
     dataset = load_eval_tasks(run.dataset, revision=run.revision)
@@ -148,19 +152,24 @@ def _eval(args: argparse.Namespace) -> int:
         tasks = tasks[: run.limit]
     settings = [{"end-to-end": END_TO_END, "oracle": ORACLE}[s] for s in run.settings]
     make_client = client_factory(config.client)
-    model = make_client().name
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         ids = {s: bar.add_task(s, total=len(tasks)) for s in settings}
-        report = evaluate(tasks, make_client, run.out, model=model, dataset=dataset.name, settings=settings,
+        report = evaluate(tasks, make_client, run.out, model=identity, dataset=dataset.name, settings=settings,
                           config=agent, workers=run.workers, progress=lambda s, p: _batch_progress(bar, ids[s])(p),
                           backend=config.sandbox.backend, revision=dataset.revision,
                           skip_ungradable=run.skip_ungradable)
-    console.print(eval_table(report, f"{model} on {run.dataset}: resolve rate"))
+    console.print(eval_table(report, f"{identity.name} on {run.dataset}: resolve rate"))
     for line in report.skipped:
         console.print(f"  [yellow]skipped, cannot be graded: {line}[/]")
+    for setting, outcome in report.settings.items():
+        for instance, error in outcome.failed.items():
+            console.print(f"  [red]{setting} {instance} did not finish: {error}[/]")
     console.print(f"report: {run.out / 'report.json'}, {run.out / 'report.html'}")
-    return 0
+    if report.failed:
+        console.print(f"[bold red]{report.failed} runs did not finish[/] and count in no rate; rerun the same "
+                      "command to run them again")
+    return 1 if report.failed else 0
 
 
 def _data_build(args: argparse.Namespace) -> int:

@@ -29,3 +29,20 @@ def docker_client():
     except Exception as err:  # any failure to reach the engine means: no engine here
         pytest.skip(f"no Docker engine answers ({err}); run .ci/setup to install and start one")
     return client
+
+
+@pytest.fixture(scope="session")
+def two_finals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """runs/a/sft/final and runs/a/srl/final: the same tiny architecture, different weights."""
+    pytest.importorskip("torch")
+    from swe_srl.train.tiny import tiny_model, tiny_tokenizer
+
+    root = tmp_path_factory.mktemp("runs") / "a"
+    tokenizer = tiny_tokenizer()
+    folders = []
+    for stage, seed in (("sft", 0), ("srl", 1)):
+        final = root / stage / "final"
+        tiny_model(tokenizer, seed=seed).save_pretrained(final)
+        tokenizer.save_pretrained(final)
+        folders.append(final)
+    return folders[0], folders[1]
