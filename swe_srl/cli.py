@@ -16,12 +16,16 @@ from swe_srl.config.data import DataBuildConfig
 from swe_srl.config.evaluate import EvalConfig
 from swe_srl.config.loading import presets_in
 from swe_srl.config.synthesize import SynthesizeConfig
-from swe_srl.config.train import PRESETS_DIR
+from swe_srl import __version__
+from swe_srl.config.train import PRESETS_DIR, SFT_SECTIONS, SRL_SECTIONS, TrainConfig
 from swe_srl.errors import SweSrlError
-from swe_srl.flags import COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args
+from swe_srl.flags import (
+    COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args, fields_help,
+)
 from swe_srl.tables import collect_table, data_table, eval_table, import_table, synthesis_table
 
 console = Console(stderr=False)
+RAW = argparse.RawDescriptionHelpFormatter  # keeps the field list's lines
 
 
 def _env_build(args: argparse.Namespace) -> int:
@@ -306,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="swe-srl", description="Train software-engineering agents with Supervised Reinforcement Learning."
     )
+    parser.add_argument("--version", action="version", version=f"swe-srl {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does (sandboxes, images, grading)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -326,11 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(dbuild, DataBuildConfig, "data", DATA_FLAGS)
 
     train = sub.add_parser("train", help="training recipes").add_subparsers(dest="subcommand", required=True)
-    srl = train.add_parser("srl", help="SRL: GRPO on the step-wise similarity reward")
+    srl = train.add_parser("srl", help="SRL: GRPO on the step-wise similarity reward",
+                           epilog=fields_help(TrainConfig, SRL_SECTIONS), formatter_class=RAW)
     srl.add_argument("--config", required=True, help=f"a preset ({', '.join(presets_in(PRESETS_DIR))}) or a YAML file")
     srl.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. run.steps=50 data.path=runs/data/dataset")
     srl.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
-    sft = train.add_parser("sft", help="SFT baseline on the same step-wise data (loss on the expert's turns only)")
+    sft = train.add_parser("sft", help="SFT baseline on the same step-wise data (loss on the expert's turns only)",
+                           epilog=fields_help(TrainConfig, SFT_SECTIONS), formatter_class=RAW)
     sft.add_argument("--config", required=True, help=f"a preset ({', '.join(presets_in(PRESETS_DIR))}) or a YAML file")
     sft.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. sft.mode=trajectory data.path=...")
     sft.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
