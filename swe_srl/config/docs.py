@@ -16,8 +16,11 @@ from functools import cache
 
 @cache
 def field_docs(cls: type) -> dict[str, str]:
-    """Field name -> its comment in ``cls``'s source ("" where it has none)."""
-    source = textwrap.dedent(inspect.getsource(cls))
+    """Field name -> its comment in ``cls``'s source ("" where it has none; all "" where no source is installed)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):  # bytecode only: --help lists the fields without their docs
+        return {name: "" for name in cls.__dataclass_fields__}
     lines = source.splitlines()
     comments = {token.start[0]: token.string.lstrip("#").strip()
                 for token in tokenize.generate_tokens(io.StringIO(source).readline) if token.type == tokenize.COMMENT}
