@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from swe_srl.actions import Action
+from swe_srl.dialects import DEFAULT_DIALECT, get_dialect
 from swe_srl.evaluate.grade import grade
 from swe_srl.jobs.batch import BatchProgress, BatchResult, Job, run_batch
 from swe_srl.jobs.store import RunStore
@@ -44,13 +45,14 @@ class JobPlan:
     run_prefix: str  # a job's grading run id is f"{run_prefix}-{sample}"
     backend: str = DEFAULT_BACKEND  # the sandbox backend (sandbox/backends.py)
     grade: Grade = harness_grade
+    dialect: str = DEFAULT_DIALECT  # how the sandbox's tools word their results (swe_srl/dialects)
 
 
 def run_job(job: Job, plan: JobPlan) -> dict[str, Any]:
     """Run one job in a fresh sandbox, grade its patch, and return the record to store."""
     sandbox = start_sandbox(plan.backend, job.task)
     try:
-        trajectory = plan.act(job, ToolRunner(sandbox), sandbox.diff)
+        trajectory = plan.act(job, ToolRunner(sandbox, dialect=get_dialect(plan.dialect)), sandbox.diff)
     finally:
         sandbox.close()
     resolved = plan.grade(job.task, trajectory.patch, f"{plan.run_prefix}-{job.sample}", plan.log_dir)

@@ -26,6 +26,7 @@ from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.agent import scripted
 from swe_srl.agent.replay import replay
 from swe_srl.atomic import remove_stale_temps, write_text_atomic
+from swe_srl.dialects import DEFAULT_DIALECT, DIALECT_KEY
 from swe_srl.errors import ConfigError
 from swe_srl.formats.importing import import_paths
 from swe_srl.formats.openhands_rows import to_chat_row
@@ -109,6 +110,12 @@ def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
     return Teacher(teach, "replay")
 
 
+def recorded_dialect(trajectories: Iterable[Trajectory]) -> str | None:
+    """The observation dialect every one of ``trajectories`` was recorded in; None when they differ or name none."""
+    names = {t.metadata.get(DIALECT_KEY) for t in trajectories}
+    return names.pop() if len(names) == 1 else None
+
+
 def run_record(model: str) -> Callable[[Job, Trajectory], dict[str, Any]]:
     """What the store keeps of one graded run of ``model``: the whole trajectory."""
 
@@ -131,13 +138,15 @@ def collect(
     backend: str = DEFAULT_BACKEND,
     skip_ungradable: bool = False,
     source: str = "tasks",
+    dialect: str = DEFAULT_DIALECT,
 ) -> CollectSummary:
     """Collect one graded trajectory per (task, sample) into ``out_dir``; resumes a stopped run.
 
     Every row of ``tasks`` (read from ``source``) is checked first: one the harness cannot grade
     stops the collection before any sandbox starts, or with ``skip_ungradable`` is left out and
-    counted; a folder holding runs of another teacher is refused. ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one`` replaces the
-    sandbox-and-harness job runner (tests).
+    counted; a folder holding runs of another teacher is refused. The sandbox's tools word their
+    results in ``dialect``. ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one``
+    replaces the sandbox-and-harness job runner (tests).
     """
     checked = check_rows(tasks, source, skip_ungradable=skip_ungradable)
     out_dir = Path(out_dir)
@@ -149,7 +158,7 @@ def collect(
     if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs
         require_registry_images(checked.tasks)
     jobs = [Job(task, sample) for task in checked.tasks for sample in samples]
-    plan = JobPlan(teacher.act, run_record(teacher.model), out_dir / "grading", "collect", backend)
+    plan = JobPlan(teacher.act, run_record(teacher.model), out_dir / "grading", "collect", backend, dialect=dialect)
     try:
         result = run_jobs(jobs, plan, store, workers=workers, progress=progress, run_one=run_one)
     except BaseException:

@@ -88,9 +88,10 @@ def evaluate(
 ) -> EvalReport:
     """Evaluate ``make_client``'s model (``model``) on ``tasks`` of ``dataset`` (at ``revision``) in each setting.
 
-    A folder holding runs of another model is refused before anything runs. Every row is checked first: one the harness cannot grade stops the evaluation before any
-    sandbox starts, or with ``skip_ungradable`` is left out and listed in the report. A stopped
-    evaluation resumes. ``backend`` names the sandbox backend (sandbox/backends.py);
+    A folder holding runs of another model is refused before anything runs. Every row is checked
+    first: one the harness cannot grade stops the evaluation before any sandbox starts, or with
+    ``skip_ungradable`` is left out and listed in the report. A stopped evaluation resumes; runs
+    that did not finish are listed apart (``SettingReport.failed``) and run again next time. ``backend`` names the sandbox backend (sandbox/backends.py);
     ``run_one(job, setting)`` replaces the sandbox-and-harness runner (tests).
     """
     unknown = [s for s in settings if s not in SETTINGS]
@@ -107,7 +108,8 @@ def evaluate(
     reports = {}
     for setting, store in stores.items():
         plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting, model.key),
-                       out_dir / setting / "grading", f"eval-{setting}", backend)
+                       out_dir / setting / "grading", f"eval-{setting}", backend,
+                       dialect=config.stepwise.observation_dialect)
         runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
         report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
         result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner)

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -108,3 +109,36 @@ def make_sandbox(request: pytest.FixtureRequest, tiny_task: Task, tmp_path_facto
     yield make
     for sandbox in made:
         sandbox.close()  # type: ignore[attr-defined]
+
+
+SECRET = "return a + b  # the fix"
+
+
+def materialize_leaky(dest: Path) -> str:
+    """The tiny repo at its base commit, with the fix reachable by every route git offers; the base's sha."""
+    base = materialize_tiny(dest)
+    env = {**os.environ, **_GIT_ENV}
+
+    def run(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=dest, env=env, check=True, capture_output=True)
+
+    fixed = FILES["pkg/__init__.py"].replace("return a - b", SECRET)
+    (dest / "pkg/__init__.py").write_text(fixed)
+    run("commit", "-qam", "fix")  # a later commit: on a branch, a tag, and main's reflog
+    run("branch", "fixed")
+    run("tag", "v2")
+    run("reset", "-q", "--hard", base)
+    (dest / "pkg/__init__.py").write_text(fixed.replace("# the fix", "# the fix, stashed"))
+    run("stash", "-q")
+    run("pack-refs", "--all")
+    blob = dest / ".git" / "unreachable"  # an object nothing refers to
+    blob.write_text(SECRET + " (unreachable)\n")
+    run("hash-object", "-w", str(blob))
+    blob.unlink()
+    return base
+
+
+@pytest.fixture(scope="session")
+def leaky_task(tiny_task: Task) -> Task:
+    """The tiny task, from an image whose repository holds the fix in its history."""
+    return replace(tiny_task, instance_id="test__leaky-1", image=f"swe-srl-test.leaky:{tiny_task.base_commit[:12]}")

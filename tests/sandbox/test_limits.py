@@ -88,3 +88,11 @@ def test_a_read_past_the_time_limit_is_refused_and_returns_in_time(make_sandbox,
     finished = agent_io.Finished(b"", "", None)  # what either backend reports for a read that ran out of time
     with pytest.raises(agent_io.FileAccessError, match="took more than 1 seconds"):
         agent_io.checked_read("/testbed/slow", finished, sandbox.limits, "here")
+
+
+def test_a_file_written_without_end_stops_at_the_size_limit(make_sandbox, backend):
+    sandbox = make_sandbox(backend, dataclasses.replace(LIMITS, file_size=8 << 20))
+    obs = sandbox.run("head -c 100M /dev/zero > /testbed/big.bin")
+    assert obs.exit_code == 153 and "size limit of 8388608 bytes" in obs.output, obs.output
+    assert sandbox.run("stat -c %s /testbed/big.bin").output == f"{8 << 20}\n"
+    assert sandbox.run("echo fine").output == "fine\n"
