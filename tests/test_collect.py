@@ -216,6 +216,32 @@ def test_ungradable_rows_stop_collect_before_any_job_or_are_skipped_and_counted(
     with pytest.raises(DataError, match=r"rows.jsonl: field 'image': row 2 \(org__repo-2\)"):
         collect([good, legacy], scripted_teacher(), tmp_path / "a", samples=(0,), run_one=run_one, source="rows.jsonl")
     assert calls == [] and not (tmp_path / "a").exists()
-    summary = collect([good, legacy], scripted_teacher(), tmp_path / "b", samples=(0,), run_one=run_one, skip_ungradable=True)
+    summary = collect([good, legacy], scripted_teacher(), tmp_path / "b", samples=(0,), run_one=run_one,
+                      skip_ungradable=True)
     assert calls == ["org__repo-1_0"] and summary.total == 1 and summary.skipped_ungradable == 1
     assert json.loads((tmp_path / "b" / SUMMARY_FILE).read_text())["skipped_ungradable"] == 1
+
+
+def test_a_folder_of_one_teachers_runs_refuses_another_teacher(tmp_path: Path) -> None:
+    from swe_srl.actions import Action
+    from swe_srl.recipes.collect import Teacher, run_record
+    from swe_srl.trajectory import Step, Trajectory
+
+    tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, "issue", "", **GRADABLE) for i in range(2)]
+    calls: list[str] = []
+
+    def runner(model: str):
+        def run_one(job: Job) -> dict:
+            calls.append(job.key)
+            t = Trajectory(job.task.instance_id, "agent", (Step(Action.submit(), ""),), resolved=True,
+                           metadata={"trajectory_id": job.key, "seed": job.sample})
+            return run_record(model)(job, t)
+
+        return run_one
+
+    first = collect(tasks, scripted_teacher(), tmp_path, run_one=runner("scripted"))
+    assert first.total == 2 and {r["model"] for _, r in RunStore(tmp_path / RUNS_DIR).items()} == {"scripted"}
+    other = Teacher(scripted_teacher().act, "/runs/a/srl/final@sha256:0123456789abcdef")
+    with pytest.raises(ConfigError, match=r"is a run of model 'scripted', not '/runs/a/srl/final@sha256:"):
+        collect(tasks, other, tmp_path, run_one=runner(other.model))
+    assert len(calls) == 2  # refused before any run

@@ -62,7 +62,8 @@ class EvalReport:
         return sum(len(report.failed) for report in self.settings.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "model_name_or_path": self.model_id, "dataset": self.dataset, "revision": self.revision, "rows": self.rows,
+        return {"model": self.model, "model_name_or_path": self.model_id, "dataset": self.dataset,
+                "revision": self.revision, "rows": self.rows,
                 "skipped_ungradable": list(self.skipped),
                 "settings": {name: report.to_json() for name, report in self.settings.items()}}
 

@@ -91,8 +91,9 @@ def evaluate(
     A folder holding runs of another model is refused before anything runs. Every row is checked
     first: one the harness cannot grade stops the evaluation before any sandbox starts, or with
     ``skip_ungradable`` is left out and listed in the report. A stopped evaluation resumes; runs
-    that did not finish are listed apart (``SettingReport.failed``) and run again next time. ``backend`` names the sandbox backend (sandbox/backends.py);
-    ``run_one(job, setting)`` replaces the sandbox-and-harness runner (tests).
+    that did not finish are listed apart (``SettingReport.failed``) and run again next time.
+    ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one(job, setting)`` replaces
+    the sandbox-and-harness runner (tests).
     """
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown or not settings:

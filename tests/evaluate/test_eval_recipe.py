@@ -110,7 +110,7 @@ def test_evaluate_writes_predictions_report_and_picture_and_resumes(tmp_path: Pa
     assert again.settings[ORACLE].failed == {} and again.settings[ORACLE].overall.total == 3 and again.failed == 0
     assert "org/beta" in render_html(again)
 
-    with pytest.raises(ConfigError, match="is a run of model .m., not .other.; write each model.s runs into their own --out"):
+    with pytest.raises(ConfigError, match="is a run of model 'm', not 'other'; write each model's runs into their own"):
         evaluate(TASKS, None, tmp_path, model=ModelIdentity("other", "other"), dataset="file",
                  run_one=_fake_runner([], set(), model="other"))
 

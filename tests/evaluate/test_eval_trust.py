@@ -80,7 +80,8 @@ def test_a_dead_model_server_fails_runs_apart_and_they_are_retried(tmp_path: Pat
     report = evaluate(TASKS, None, tmp_path, model=identity, dataset="file", settings=[END_TO_END], run_one=run_one)
     outcome = report.settings[END_TO_END]
     assert report.failed == 3 and outcome.overall.total == 0 and outcome.instances == {}
-    assert all("connection failed" in error and "gave up after 2 attempts" in error for error in outcome.failed.values())
+    assert all("connection failed" in error and "gave up after 2 attempts" in error
+               for error in outcome.failed.values())
     assert RunStore(tmp_path / END_TO_END / "runs").keys() == []  # nothing stored as finished
     saved = json.loads((tmp_path / "report.json").read_text())["settings"][END_TO_END]
     assert sorted(saved["failed"]) == [t.instance_id for t in TASKS] and saved["overall"]["total"] == 0
