@@ -58,6 +58,9 @@ class RolloutConfig:
     generation_batch_size: int = 64  # prompts per generate() call on the transformers backend
     vllm_gpu_memory_utilization: float = 0.35  # vLLM's share of the GPU; training uses the rest
     vllm_max_model_len: int = 0  # vLLM's context length; 0: data.max_prompt_tokens + max_new_tokens
+    # Put vLLM to sleep while the policy updates (its GPU memory goes to training), once per step:
+    # level 1 (weights kept in CPU memory) under LoRA, level 2 (weights dropped, pushed again) for full fine-tuning.
+    vllm_sleep: bool = True
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,7 @@ def srl_step(t: SrlRun, step: int) -> dict[str, Any]:
     groups, fill = fill_batch(t.sampler, lambda grp: grp.rewards, g.prompts_per_step, epsilon=g.std_epsilon,
                               enabled=g.dynamic_sampling, max_rounds=g.max_sampling_rounds)
     rollout_seconds = time.perf_counter() - started
+    t.backend.pause()  # generation's memory goes to the update until sync_weights
 
     # --- advantages: rewards standardised within each group; one row per (prompt, completion)
     mine = world.share(groups)
