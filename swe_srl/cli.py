@@ -422,8 +422,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The commands draw their own progress; the hub's and transformers' per-file bars would
-    # interleave with them. Read when transformers is first imported, so set before any is.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # interleave with them. transformers reads this when first imported, so it is set before any
+    # is; a model download turns the hub's bars on for itself (host/hub.py), which the variable
+    # HF_HUB_DISABLE_PROGRESS_BARS would forbid.
+    from huggingface_hub.utils import disable_progress_bars
+
+    disable_progress_bars()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
