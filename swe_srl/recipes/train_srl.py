@@ -259,7 +259,8 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
                       GroupSampler(prompts, stream, backend, score, config, world), backend)
 
     start = resume_latest(out, state, stream) if config.run.resume else 0
-    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
+    metrics = MetricsLog(out, report_to=config.run.report_to, resume_step=start,
+                         run_config=config.to_dict()) if world.is_main else None
     history: list[dict[str, Any]] = []
     try:
         if start:

@@ -42,7 +42,7 @@ def vllm(monkeypatch):
 def settings(tmp_path: Path, *extra: str):
     return load_config("tiny-cpu", [
         "rollout.backend=vllm", f"output_dir={tmp_path / 'run'}", f"max_new_tokens={NEW_TOKENS}",
-        "num_generations=2", "prompts_per_step=2", "grpo.dynamic_sampling=false", "tensorboard=false",
+        "num_generations=2", "prompts_per_step=2", "grpo.dynamic_sampling=false", "report_to=[]",
         f"data.path={synthetic.save_dataset(tmp_path / 'data')}", *extra,
     ])
 
