@@ -6,7 +6,7 @@ instance image named in the row, pulled when missing, or the bundled local image
 diff is graded by the official harness. Runs are stored one file each under
 ``out/<setting>/runs`` (jobs/), so an evaluation resumes where it stopped and runs in parallel.
 Outputs: ``out/<setting>/predictions.jsonl`` (swebench format), ``out/report.json``,
-``out/report.html`` (and ``report.png`` with matplotlib).
+``out/report.html`` (the chart and a row per task run, evaluate/chart.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from swe_srl.evaluate.chart import write_chart
 from swe_srl.evaluate.oracle import SETTINGS, setting_hint
 from swe_srl.evaluate.predictions import Prediction, write_predictions
 from swe_srl.evaluate.resolve_rate import EvalReport, setting_report
+from swe_srl.evaluate.runs import REPORT_FILE, EvalRun
 from swe_srl.images.registry import require_registry_images
 from swe_srl.jobs.batch import BatchProgress, Job
 from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
@@ -37,7 +38,6 @@ from swe_srl.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
-REPORT_FILE = "report.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 
 
@@ -125,6 +125,6 @@ def evaluate(
     report = EvalReport(model=model.name, model_id=model.key, dataset=dataset, settings=reports, revision=revision,
                         rows=len(tasks), skipped=tuple(bad.line(dataset) for bad in checked.skipped))
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2) + "\n")
-    write_chart(report, out_dir)
+    write_chart([EvalRun.read(out_dir)], out_dir)
     return report
 
