@@ -25,13 +25,18 @@ def _groups(runs: Sequence[EvalRun]) -> list[str]:
     return [OVERALL, *sorted(repos)]
 
 
+def _run_labels(runs: Sequence[EvalRun]) -> list[str]:
+    """Each run's model, with its folder where two runs share a model name."""
+    names = [run.name for run in runs]
+    return [f"{run.name} ({run.folder})" if names.count(run.name) > 1 else run.name for run in runs]
+
+
 def _series(runs: Sequence[EvalRun]) -> list[tuple[str, dict[str, RepoRate]]]:
     """One bar series per (model, setting): its label and its rate per group."""
-    several = len(runs) > 1
     out = []
-    for run in runs:
+    for run, run_label in zip(runs, _run_labels(runs)):
         for name, setting in run.report.settings.items():
-            label = f"{run.name} · {name}" if several else name
+            label = f"{run_label} · {name}" if len(runs) > 1 else name
             out.append((label, {OVERALL: setting.overall, **setting.per_repo}))
     return out
 
@@ -94,20 +99,21 @@ def _tasks_table(run: EvalRun, page_dir: Path) -> str:
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
-def _run_section(run: EvalRun, page_dir: Path) -> str:
+def _run_section(run: EvalRun, label: str, page_dir: Path) -> str:
     report = run.report
     revision = f" at {report.revision}" if report.revision else ""
     unfinished = (f"<p>{report.failed} runs did not finish; they count in no rate until a rerun of the same "
                   "command finishes them.</p>" if report.failed else "")
-    return (f"<h3>{html.escape(run.name)} on {html.escape(report.dataset + revision)}</h3>{unfinished}"
+    return (f"<h3>{html.escape(label)} on {html.escape(report.dataset + revision)}</h3>{unfinished}"
             f"{_tasks_table(run, page_dir)}")
 
 
 def render_html(runs: Sequence[EvalRun], page_dir: Path) -> str:
     """The page for ``runs``, its links relative to ``page_dir`` (where it is written)."""
-    names = ", ".join(run.name for run in runs)
+    labels = _run_labels(runs)
+    names = ", ".join(labels)
     body = (f"<h1>Resolve rate: {html.escape(names)}</h1>{png_img(draw_png(runs), 'resolve rate per setting')}"
-            f"{_rates_table(runs)}<h2>Task runs</h2>{''.join(_run_section(run, page_dir) for run in runs)}")
+            f"{_rates_table(runs)}<h2>Task runs</h2>{''.join(_run_section(r, label, page_dir) for r, label in zip(runs, labels))}")
     return html_page(f"swe-srl evaluation: {names}", body)
 
 
