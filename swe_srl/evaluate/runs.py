@@ -107,10 +107,10 @@ def turns(record: Mapping[str, Any]) -> int | None:
 
 def failure_cause(record: Mapping[str, Any]) -> str:
     """Why an unresolved run failed: the agent stopped at a limit, left no patch, its patch did not apply
-    (where the record says: ``patch_applied``), or the tests failed."""
+    (where the grading log said so: ``patch_apply_failed``), or the tests failed."""
     if not (record.get("patch") or "").strip():
         stop = record.get("stop_reason")
         return f"{LIMIT} ({stop})" if stop in LIMIT_STOPS else NO_PATCH
-    if record.get("patch_applied") is False:
+    if record.get("patch_apply_failed"):
         return NO_APPLY
     return TESTS_FAIL

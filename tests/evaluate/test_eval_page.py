@@ -10,10 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from swebench.harness.constants import APPLY_PATCH_FAIL, LOG_INSTANCE
+
 from swe_srl.cli import main
+from swe_srl.evaluate.grade import instance_log_dir
 from swe_srl.evaluate.oracle import END_TO_END, ORACLE
 from swe_srl.evaluate.resolve_rate import EvalReport, setting_report
-from swe_srl.evaluate.runs import EvalRun
+from swe_srl.evaluate.runs import EvalRun, finished_row
+from swe_srl.jobs.batch import Job
+from swe_srl.recipes.evaluate import eval_record, run_prefix
+from swe_srl.trajectory import Trajectory
+
+from tests.evaluate.test_eval_recipe import TASKS
 
 DIFF = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n"
 
@@ -30,7 +38,7 @@ def _eval_folder(folder: Path, model: str, resolved: set[str]) -> Path:
     records = {
         END_TO_END: [_record("org_a__a-1", END_TO_END, "org_a__a-1" in resolved),
                      _record("org_a__a-2", END_TO_END, False, patch="", stop_reason="step_limit"),
-                     _record("org_b__b-1", END_TO_END, False, patch_applied=False)],
+                     _record("org_b__b-1", END_TO_END, False, patch_apply_failed=True)],
         ORACLE: [_record("org_a__a-1", ORACLE, True), _record("org_a__a-2", ORACLE, False, patch=" \n"),
                  _record("org_b__b-1", ORACLE, "org_b__b-1" in resolved)],
     }
@@ -59,6 +67,20 @@ def test_rows_say_why_each_run_failed(tmp_path: Path) -> None:
     done = rows["org_a__a-1", ORACLE]
     assert (done.turns, done.tokens, done.cost) == (5, 1200, 0.0125)
     assert done.record == tmp_path / "e" / ORACLE / "runs" / "org_a__a-1_0.json"
+
+
+def test_a_patch_the_harness_could_not_apply_is_told_apart_from_failing_tests(tmp_path: Path) -> None:
+    task = TASKS[0]
+    logs = instance_log_dir(tmp_path, f"{run_prefix(END_TO_END)}-0", task.instance_id)
+    logs.mkdir(parents=True)
+    (logs / LOG_INSTANCE).write_text(f"INFO - {APPLY_PATCH_FAIL}:\nerror: patch failed: x.py:1\n")
+    graded = Trajectory(task.instance_id, "agent", (), task.problem_statement, DIFF, False)
+    record = eval_record(END_TO_END, "m", tmp_path)(Job(task, 0), graded)
+    assert record["patch_apply_failed"] is True
+    assert finished_row(END_TO_END, tmp_path / "r.json", record).cause == "patch does not apply"
+    other = eval_record(END_TO_END, "m", tmp_path)(Job(TASKS[1], 0), graded)  # graded with no log left
+    assert other["patch_apply_failed"] is None
+    assert finished_row(END_TO_END, tmp_path / "r.json", other).cause == "tests fail"
 
 
 def test_report_refuses_a_folder_that_is_no_evaluation_among_evaluations(tmp_path: Path) -> None:
