@@ -62,7 +62,7 @@ def draw_png(runs: Sequence[EvalRun]) -> bytes:
     ax.set_ylim(0, 105)
     ax.set_title("Resolve rate per setting")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title="model · setting" if len(runs) > 1 else "setting")
     figure.tight_layout()
     return figure_png(figure)
 
@@ -79,17 +79,18 @@ def _rates_table(runs: Sequence[EvalRun]) -> str:
     return f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
 
 
-def _cell(value: object) -> str:
-    return "<td>–</td>" if value is None else f"<td>{html.escape(str(value))}</td>"
+def _cell(value: object, left: bool = False) -> str:
+    align = " style='text-align:left'" if left else ""
+    return f"<td{align}>{'–' if value is None else html.escape(str(value))}</td>"
 
 
 def _task_row(row: TaskRow, page_dir: Path) -> str:
     link = "–" if row.record is None else (
         f"<a href='{html.escape(Path(os.path.relpath(row.record, page_dir)).as_posix(), quote=True)}'>run</a>")
     cost = None if row.cost is None else f"{row.cost:.4f}"
-    return (f"<tr class='task {row.status.replace(' ', '-')}'><td style='text-align:left'>{html.escape(row.instance_id)}"
-            f"</td>{_cell(row.setting)}{_cell(row.status)}{_cell(row.cause or None)}{_cell(row.turns)}"
-            f"{_cell(row.tokens)}{_cell(cost)}<td>{link}</td></tr>")
+    cells = [_cell(row.instance_id, left=True), _cell(row.setting), _cell(row.status),
+             _cell(row.cause or None, left=True), _cell(row.turns), _cell(row.tokens), _cell(cost), f"<td>{link}</td>"]
+    return f"<tr class='task {row.status.replace(' ', '-')}'>{''.join(cells)}</tr>"
 
 
 def _tasks_table(run: EvalRun, page_dir: Path) -> str:
