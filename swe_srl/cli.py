@@ -122,10 +122,13 @@ def _collect(args: argparse.Namespace) -> int:
         task_id = bar.add_task("collecting", total=len(tasks) * len(settings.seeds))
         summary = collect(tasks, teacher, settings.out, samples=settings.seeds, workers=settings.workers,
                           progress=_batch_progress(bar, task_id), backend=config.sandbox.backend,
-                          skip_ungradable=settings.skip_ungradable, source=source)
+                          skip_ungradable=settings.skip_ungradable, source=source, cluster=config.cluster)
     console.print(collect_table(summary, f"collected into {settings.out}"))
     console.print(f"rows: {summary.path}")
-    return 1 if summary.failed else 0
+    if summary.infra_failed:
+        console.print(f"[yellow]{summary.infra_failed} runs lost to the cluster (a node or worker died past the "
+                      "retries): not counted; run the same command again to retry them[/]")
+    return 1 if summary.failed or summary.infra_failed else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -155,8 +158,12 @@ def _eval(args: argparse.Namespace) -> int:
         report = evaluate(tasks, make_client, run.out, model=model, dataset=dataset.name, settings=settings,
                           config=agent, workers=run.workers, progress=lambda s, p: _batch_progress(bar, ids[s])(p),
                           backend=config.sandbox.backend, revision=dataset.revision,
-                          skip_ungradable=run.skip_ungradable)
+                          skip_ungradable=run.skip_ungradable, cluster=config.cluster)
     console.print(eval_table(report, f"{model} on {run.dataset}: resolve rate"))
+    for name, setting in report.settings.items():
+        if setting.infra_failed:
+            console.print(f"  [yellow]{name}: {len(setting.infra_failed)} tasks lost to the cluster (a node or worker "
+                          "died past the retries), not counted; run the same command again to retry them[/]")
     for line in report.skipped:
         console.print(f"  [yellow]skipped, cannot be graded: {line}[/]")
     console.print(f"report: {run.out / 'report.json'}, {run.out / 'report.html'}")

@@ -31,6 +31,7 @@ class SettingReport:
     per_repo: Mapping[str, RepoRate]
     instances: Mapping[str, bool] = field(default_factory=dict)  # instance id -> resolved
     failed: tuple[str, ...] = ()  # instances whose run raised (counted unresolved)
+    infra_failed: tuple[str, ...] = ()  # instances whose node or worker died past its retries (not counted at all)
     steps: int = 0
     tokens: int = 0
     cost: float = 0.0
@@ -39,6 +40,7 @@ class SettingReport:
         return {"setting": self.setting, "overall": self.overall.to_json(),
                 "per_repo": {repo: r.to_json() for repo, r in sorted(self.per_repo.items())},
                 "instances": dict(sorted(self.instances.items())), "failed": list(self.failed),
+                "infra_failed": list(self.infra_failed),
                 "steps": self.steps, "tokens": self.tokens, "cost": round(self.cost, 6)}
 
 
@@ -59,8 +61,13 @@ class EvalReport:
                 "settings": {name: report.to_json() for name, report in self.settings.items()}}
 
 
-def setting_report(setting: str, records: Iterable[Mapping[str, Any]], failed: Iterable[tuple[str, str]] = ()) -> SettingReport:
-    """Aggregate run records ({instance_id, repo, resolved, steps, tokens, cost}) and failed (id, repo)."""
+def setting_report(setting: str, records: Iterable[Mapping[str, Any]], failed: Iterable[tuple[str, str]] = (),
+                   infra_failed: Iterable[str] = ()) -> SettingReport:
+    """Aggregate run records ({instance_id, repo, resolved, steps, tokens, cost}) and failed (id, repo).
+
+    ``infra_failed`` instances lost to the machines (a node that died, past the retries) are listed
+    but left out of every count: the model never ran on them, so they are neither resolved nor not.
+    """
     per_repo: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     instances: dict[str, bool] = {}
     steps = tokens = 0
@@ -89,6 +96,7 @@ def setting_report(setting: str, records: Iterable[Mapping[str, Any]], failed: I
         per_repo={repo: RepoRate(*counts) for repo, counts in per_repo.items()},
         instances=instances,
         failed=tuple(sorted(failed_ids)),
+        infra_failed=tuple(sorted(set(infra_failed) - set(instances))),
         steps=steps,
         tokens=tokens,
         cost=cost,

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 from swe_srl.agent.client import ModelClient
 from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.atomic import write_text_atomic
+from swe_srl.config.sections import ClusterConfig
 from swe_srl.errors import ConfigError
 from swe_srl.evaluate.chart import write_chart
 from swe_srl.evaluate.oracle import SETTINGS, setting_hint
@@ -83,13 +84,15 @@ def evaluate(
     backend: str = DEFAULT_BACKEND,
     revision: str = "",
     skip_ungradable: bool = False,
+    cluster: ClusterConfig = ClusterConfig(),
 ) -> EvalReport:
     """Evaluate ``make_client``'s model on ``tasks`` of ``dataset`` (at ``revision``) in each setting.
 
     Every row is checked first: one the harness cannot grade stops the evaluation before any
     sandbox starts, or with ``skip_ungradable`` is left out and listed in the report. A stopped
-    evaluation resumes. ``backend`` names the sandbox backend (sandbox/backends.py);
-    ``run_one(job, setting)`` replaces the sandbox-and-harness runner (tests).
+    evaluation resumes. ``backend`` names the sandbox backend (sandbox/backends.py), ``cluster`` where
+    the jobs run (threads here or a Ray cluster); ``run_one(job, setting)`` replaces the
+    sandbox-and-harness runner (tests).
     """
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown or not settings:
@@ -111,7 +114,8 @@ def evaluate(
                        f"eval-{setting}", backend)
         runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
         report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
-        result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner)
+        result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner,
+                          cluster=cluster)
         wanted = [job.key for job in jobs if job.key in result.records]
         records = [result.records[key] for key in wanted]
         write_predictions(
@@ -119,7 +123,8 @@ def evaluate(
             out_dir / setting / PREDICTIONS_FILE,
         )
         failed = [(job.task.instance_id, repos[job.task.instance_id]) for job in jobs if job.key in result.failed]
-        reports[setting] = setting_report(setting, records, failed)
+        lost = [job.task.instance_id for job in jobs if job.key in result.infra_failed]
+        reports[setting] = setting_report(setting, records, failed, infra_failed=lost)
     report = EvalReport(model=model, dataset=dataset, settings=reports, revision=revision, rows=len(tasks),
                         skipped=tuple(bad.line(dataset) for bad in checked.skipped))
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2) + "\n")
