@@ -1,0 +1,164 @@
+"""Jobs fanned out over a Ray cluster of two node processes: real sandboxes and grading, one node killed mid-run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from swe_srl.config.sections import ClusterConfig
+from swe_srl.errors import ConfigError
+from swe_srl.host.owners import OWNER_LABEL, owner_alive
+from swe_srl.jobs.batch import BatchResult, Finisher, Job
+from swe_srl.jobs.store import RunStore
+from swe_srl.tasks.task import Task
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OUR_LABELS = ("swe-srl=1", "swe-srl.grade=1")  # sandbox and grading containers
+
+
+def test_a_job_finished_twice_is_stored_once(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    result = BatchResult()
+    finish = Finisher(store, result, 1, None)
+    job = Job(Task("org__repo-1", "org/repo", "0" * 40, "issue", ""), 0)
+    finish.failed(job, "NodeDiedError: lost", infra=True)
+    finish.stored(job, {"key": job.key, "try": 1})
+    finish.stored(job, {"key": job.key, "try": 2})
+    assert store.keys() == [job.key] and store.get(job.key)["try"] == 1
+    assert result.ran == 1 and result.infra_failed == {} and result.failed == {}
+
+
+def test_cluster_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="ray start --resources"):
+        ClusterConfig(ray="auto", sandboxes_per_node=4)
+    with pytest.raises(ConfigError, match="starts_per_node"):
+        ClusterConfig(ray="local", starts_per_node=0)
+
+
+def test_without_ray_chosen_ray_is_never_imported(tmp_path: Path) -> None:
+    script = ("import sys; from pathlib import Path; from swe_srl.recipes.collect import collect; "
+              "from swe_srl.tasks.task import Task; "
+              "t = Task('org__repo-1', 'org/repo', '0' * 40, 'issue', '', fail_to_pass=('t',), image='img', "
+              "eval_script='#!/bin/bash\\n', log_parser='parse_log_pytest', eval_type='pass_and_fail'); "
+              "from swe_srl.trajectory import Trajectory; "
+              "run = lambda job: {'key': job.key, 'trajectory': Trajectory(job.task.instance_id, 'agent', ()).to_json()}; "
+              f"collect([t], None, Path({str(tmp_path)!r}), run_one=run); "
+              "print('ray' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
+
+
+@pytest.fixture
+def ray_cluster(monkeypatch):
+    """A head node process (one sandbox slot), torn down after the test; its nodes import this checkout."""
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'swe-srl[ray]'")
+    from ray.cluster_utils import Cluster
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    # Notice a lost node within a few seconds, not Ray's default tens of seconds.
+    fast = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500, "health_check_failure_threshold": 3}
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {"swe_srl_sandbox": 1},
+                                                            "include_dashboard": False, "_system_config": fast})
+    yield cluster
+    cluster.shutdown()
+
+
+def test_a_cluster_without_sandbox_slots_is_refused_before_any_job(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'swe-srl[ray]'")
+    from ray.cluster_utils import Cluster
+
+    from swe_srl.jobs.ray_batch import SLOT, run_batch_on_ray
+
+    bare = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    ran: list[str] = []
+    try:
+        job = Job(Task("org__repo-1", "org/repo", "0" * 40, "issue", ""), 0)
+        with pytest.raises(ConfigError, match=f"advertises the resource '{SLOT}'"):
+            run_batch_on_ray([job], lambda job, slot: ran.append(job.key) or {}, RunStore(tmp_path),
+                             ClusterConfig(ray=bare.address))
+    finally:
+        bare.shutdown()
+    assert ran == [] and RunStore(tmp_path).keys() == []
+
+
+def test_the_start_gate_queues_starts_past_its_cap(ray_cluster) -> None:
+    import ray
+
+    from swe_srl.jobs.ray_batch import StartGate
+
+    ray.init(address=ray_cluster.address)
+    try:
+        gate = StartGate.options(max_concurrency=100).remote(1)
+        first = ray.get(gate.acquire.remote())
+        second = gate.acquire.remote()
+        ready, _ = ray.wait([second], timeout=1.0)
+        assert ready == []  # the one slot is held: the second start waits
+        ray.get(gate.release.remote(first))
+        assert ray.get(second, timeout=10) != first
+    finally:
+        ray.shutdown()
+
+
+def _containers(docker_client) -> list:
+    return [c for label in OUR_LABELS for c in docker_client.containers.list(all=True, filters={"label": label}, ignore_removed=True)]
+
+
+def _parent(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[1])
+
+
+def _on_node(container, raylet_pid: int) -> bool:
+    """Whether ``container``'s owner is a worker process of the node whose raylet is ``raylet_pid``."""
+    pid = int(container.labels.get(OWNER_LABEL, "::").split(":")[1] or 0)
+    try:
+        return pid > 0 and _parent(pid) == raylet_pid
+    except (OSError, ValueError):
+        return False
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_collect_over_two_nodes_survives_a_node_killed_mid_run(tmp_path: Path, ray_cluster, docker_client) -> None:
+    from ray._private import ray_constants
+
+    from swe_srl.recipes.collect import RUNS_DIR, collect, scripted_teacher
+    from swe_srl.tasks.bundled import bundled_tasks
+
+    worker = ray_cluster.add_node(num_cpus=1, resources={"swe_srl_sandbox": 1})
+    raylet_pid = worker.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
+    tasks = bundled_tasks()[:3]
+    cluster = ClusterConfig(ray=ray_cluster.address, starts_per_node=1, max_retries=2)
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["summary"] = collect(tasks, scripted_teacher(), tmp_path, samples=(0,), cluster=cluster)
+        except BaseException as err:  # handed to the test thread
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not any(_on_node(c, raylet_pid) for c in _containers(docker_client)):
+        assert thread.is_alive() and time.monotonic() < deadline, f"no job ever ran on the second node: {outcome}"
+        time.sleep(0.2)
+    ray_cluster.remove_node(worker, allow_graceful=False)  # SIGKILL: its job dies with its sandbox open
+    thread.join(timeout=240)
+    assert not thread.is_alive() and "error" not in outcome, outcome
+
+    summary = outcome["summary"]
+    records = dict(RunStore(tmp_path / RUNS_DIR).items())
+    assert sorted(records) == sorted(f"{t.instance_id}_0" for t in tasks)  # every task once: the lost one rerun
+    assert all(r["resolved"] for r in records.values())
+    assert (summary.runs, summary.failed, summary.infra_failed, summary.total) == (3, 0, 0, 3)
+    leftovers = [c.name for c in _containers(docker_client) if not owner_alive(c.labels.get(OWNER_LABEL, ""))]
+    assert leftovers == []  # the killed worker's sandbox was reaped on a node still up
