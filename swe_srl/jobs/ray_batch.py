@@ -64,8 +64,7 @@ def run_batch_on_ray(jobs: Sequence[Job], work: Work, store: RunStore, cluster: 
     if not todo:
         return result
     finish = Finisher(store, result, len(jobs), progress)
-    owned = _connect(cluster)
-    try:
+    with ray_session(cluster):
         nodes = slot_nodes()
         if node_work is not None:
             _on_each_node(nodes, node_work.prepare)
@@ -73,21 +72,37 @@ def run_batch_on_ray(jobs: Sequence[Job], work: Work, store: RunStore, cluster: 
         _stream(_submit(todo, work, gates, cluster), finish)
         if node_work is not None:
             _on_each_node(slot_nodes(), node_work.clean)
-    finally:
-        if owned:
-            ray.shutdown()
     return result
 
 
+@contextmanager
+def ray_session(cluster: ClusterConfig) -> Iterator[None]:
+    """Joined to (or with ``local`` running) the cluster inside; left after, unless it was joined before.
+
+    Several batches in one session (eval's settings) pay for starting a local cluster once.
+    """
+    owned = _connect(cluster)
+    try:
+        yield
+    finally:
+        if owned:
+            ray.shutdown()
+
+
 def _connect(cluster: ClusterConfig) -> bool:
-    """Join (or with ``local`` start) the cluster; whether this call did, so the batch leaves it after."""
+    """Join (or with ``local`` start) the cluster; whether this call did (False: joined already)."""
     if ray.is_initialized():
         return False
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
     if cluster.ray == "local":
-        ray.init(resources={SLOT: cluster.sandboxes_per_node or default_slots()}, **options)
-    else:
+        ray.init(address="local", resources={SLOT: cluster.sandboxes_per_node or default_slots()}, **options)
+        return True
+    try:
         ray.init(address=cluster.ray, **options)
+    except ConnectionError as err:
+        raise ConfigError(f"--ray {cluster.ray}: no Ray cluster answers ({err}); start one with `ray start --head` "
+                          "(README, Scaling out), and with an explicit address set RAY_AUTH_MODE=token where the "
+                          "cluster uses Ray's token authentication (the default)") from None
     return True
 
 

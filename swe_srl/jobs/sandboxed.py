@@ -82,8 +82,7 @@ def run_jobs(
     if not cluster.ray:
         runner = run_one or (lambda job: run_job(job, plan))
         return run_batch(jobs, runner, store, workers=workers, progress=progress)
-    if importlib.util.find_spec("ray") is None:
-        raise ConfigError(f"--ray {cluster.ray} needs Ray: pip install 'swe-srl[ray]' (on every node of the cluster)")
+    _require_ray(cluster)
     from swe_srl.jobs.ray_batch import NodeWork, run_batch_on_ray  # Ray is loaded only when chosen
 
     if run_one is not None:
@@ -92,6 +91,21 @@ def run_jobs(
     node_work = NodeWork(prepare=lambda: [ensure_task_image(task) for task in tasks], clean=reap_node)
     return run_batch_on_ray(jobs, lambda job, slot: run_job(job, plan, slot), store, cluster, progress=progress,
                             node_work=node_work)
+
+
+def held_cluster(cluster: ClusterConfig) -> AbstractContextManager[Any]:
+    """Keeps ``cluster`` joined (a local one running) across the batches inside; threads need nothing held."""
+    if not cluster.ray:
+        return nullcontext()
+    _require_ray(cluster)
+    from swe_srl.jobs.ray_batch import ray_session
+
+    return ray_session(cluster)
+
+
+def _require_ray(cluster: ClusterConfig) -> None:
+    if importlib.util.find_spec("ray") is None:
+        raise ConfigError(f"--ray {cluster.ray} needs Ray: pip install 'swe-srl[ray]' (on every node of the cluster)")
 
 
 def reap_node() -> int:

@@ -25,10 +25,10 @@ from swe_srl.errors import ConfigError
 from swe_srl.evaluate.chart import write_chart
 from swe_srl.evaluate.oracle import SETTINGS, setting_hint
 from swe_srl.evaluate.predictions import Prediction, write_predictions
-from swe_srl.evaluate.resolve_rate import EvalReport, setting_report
+from swe_srl.evaluate.resolve_rate import EvalReport, SettingReport, setting_report
 from swe_srl.images.registry import require_registry_images
-from swe_srl.jobs.batch import BatchProgress, Job
-from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
+from swe_srl.jobs.batch import BatchProgress, BatchResult, Job
+from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, held_cluster, run_jobs
 from swe_srl.jobs.store import RunStore
 from swe_srl.sandbox.backends import DEFAULT_BACKEND
 from swe_srl.tasks.gradable import check_rows
@@ -102,32 +102,42 @@ def evaluate(
         require_registry_images(checked.tasks)
     out_dir = Path(out_dir)
     jobs = [Job(task, 0) for task in checked.tasks]
-    repos = {task.instance_id: task.repo for task in tasks}
     reports = {}
-    for setting in settings:
-        store = RunStore(out_dir / setting / "runs")
-        for key, record in store.items():
-            if record.get("model") not in (None, model):
-                raise ConfigError(f"{store.path(key)} is a run of model {record.get('model')!r}, not {model!r}; "
-                                  "evaluate each model into its own --out folder")
-        plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting), out_dir / setting / "grading",
-                       f"eval-{setting}", backend)
-        runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
-        report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
-        result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner,
-                          cluster=cluster)
-        wanted = [job.key for job in jobs if job.key in result.records]
-        records = [result.records[key] for key in wanted]
-        write_predictions(
-            (Prediction(r["instance_id"], str(r.get("model", model)), r.get("patch", "")) for r in records),
-            out_dir / setting / PREDICTIONS_FILE,
-        )
-        failed = [(job.task.instance_id, repos[job.task.instance_id]) for job in jobs if job.key in result.failed]
-        lost = [job.task.instance_id for job in jobs if job.key in result.infra_failed]
-        reports[setting] = setting_report(setting, records, failed, infra_failed=lost)
+    with held_cluster(cluster):  # one cluster (a local one started once) for every setting
+        for setting in settings:
+            store = _store_of(out_dir / setting / "runs", model)
+            plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting), out_dir / setting / "grading",
+                           f"eval-{setting}", backend)
+            runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
+            report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
+            result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner,
+                              cluster=cluster)
+            reports[setting] = _setting_outputs(setting, jobs, result, model, out_dir / setting)
     report = EvalReport(model=model, dataset=dataset, settings=reports, revision=revision, rows=len(tasks),
                         skipped=tuple(bad.line(dataset) for bad in checked.skipped))
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2) + "\n")
     write_chart(report, out_dir)
     return report
+
+
+def _store_of(folder: Path, model: str) -> RunStore:
+    """The runs store in ``folder``; ConfigError when it holds runs of another model."""
+    store = RunStore(folder)
+    for key, record in store.items():
+        if record.get("model") not in (None, model):
+            raise ConfigError(f"{store.path(key)} is a run of model {record.get('model')!r}, not {model!r}; "
+                              "evaluate each model into its own --out folder")
+    return store
+
+
+def _setting_outputs(setting: str, jobs: Sequence[Job], result: BatchResult, model: str, folder: Path) -> SettingReport:
+    """Write one setting's predictions (its stored runs, in task order) and return its report."""
+    records = [result.records[job.key] for job in jobs if job.key in result.records]
+    write_predictions(
+        (Prediction(r["instance_id"], str(r.get("model", model)), r.get("patch", "")) for r in records),
+        folder / PREDICTIONS_FILE,
+    )
+    failed = [(job.task.instance_id, job.task.repo) for job in jobs if job.key in result.failed]
+    lost = [job.task.instance_id for job in jobs if job.key in result.infra_failed]
+    return setting_report(setting, records, failed, infra_failed=lost)
 
