@@ -246,7 +246,8 @@ def _tasks_synthesize(args: argparse.Namespace) -> int:
         bar_task = bar.add_task("synthesizing", total=None)
         _, report = synthesize(args.packages, config.synthesize,
                                progress=lambda what, done, total: bar.update(bar_task, description=what,
-                                                                             completed=done, total=total))
+                                                                             completed=done, total=total),
+                               cluster=config.cluster)
     console.print(synthesis_table(report, f"synthesized into {config.synthesize.out}"))
     for package in report.packages:
         status = f"[red]failed ({package.stage})[/]" if package.error else f"{sum(package.kept.values())} kept"

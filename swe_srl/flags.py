@@ -151,4 +151,5 @@ SYNTHESIZE_FLAGS = (
     Flag("--rewrite-base-url", "synthesize.rewrite_base_url", "its endpoint, e.g. http://localhost:8000/v1 "
          "($OPENAI_API_KEY)"),
     Flag("--sandbox", "sandbox.backend", "where validation sandboxes run"),
+    RAY_FLAG,
 )

@@ -1,7 +1,8 @@
-"""Session-wide test setup: where the shared data lives, and Docker availability."""
+"""Session-wide test setup: where the shared data lives, Docker availability, a Ray cluster."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,25 @@ def docker_client():
     except Exception as err:  # any failure to reach the engine means: no engine here
         pytest.skip(f"no Docker engine answers ({err}); run .ci/setup to install and start one")
     return client
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A head node process (one sandbox slot) for a test module; its nodes import this checkout."""
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'swe-srl[ray]'")
+    from ray.cluster_utils import Cluster
+
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), before]))  # inherited by the nodes
+    # Notice a lost node within a few seconds, not Ray's default tens of seconds.
+    fast = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500, "health_check_failure_threshold": 3}
+    try:
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {"swe_srl_sandbox": 1},
+                                                                "include_dashboard": False, "_system_config": fast})
+        yield cluster
+        cluster.shutdown()
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before

@@ -23,7 +23,7 @@ import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Generic, Iterator, Mapping, Sequence, TypeVar
 
 import ray
 from ray.exceptions import RayError, RayTaskError
@@ -41,6 +41,8 @@ GIB_PER_SANDBOX = 4  # a sandbox's 2 GiB cap, its grading container, and room fo
 START_LEASE_S = 600.0  # a start slot a dead worker never gave back is freed after this long
 WAIT_S = 1.0  # how long the driver waits for finished jobs before looking again
 
+T = TypeVar("T")
+R = TypeVar("R")
 Work = Callable[[Job, Callable[[], Any]], Mapping[str, Any]]  # one job, given its node's start slot -> record
 
 
@@ -69,7 +71,12 @@ def run_batch_on_ray(jobs: Sequence[Job], work: Work, store: RunStore, cluster: 
         if node_work is not None:
             _on_each_node(nodes, node_work.prepare)
         gates = {node: _gate_on(node, cluster.starts_per_node) for node in nodes}
-        _stream(_submit(todo, work, gates, cluster), finish)
+        for job, outcome in _stream(_submit(todo, work, gates, cluster)):
+            if outcome.error:
+                log.error("%s failed: %s", job.key, outcome.error)
+                finish.failed(job, outcome.error, infra=outcome.infra)
+            else:
+                finish.stored(job, outcome.value)
         if node_work is not None:
             _on_each_node(slot_nodes(), node_work.clean)
     return result
@@ -112,9 +119,10 @@ def default_slots() -> int:
     return max(1, min(os.cpu_count() or 1, memory_gib // GIB_PER_SANDBOX))
 
 
-def slot_nodes() -> list[str]:
-    """The ids of the live nodes that hold sandboxes; ConfigError saying how to give some when none does."""
-    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get(SLOT, 0) >= 1]
+def slot_nodes() -> dict[str, int]:
+    """The live nodes that hold sandboxes (id -> how many); ConfigError saying how to give some when none does."""
+    nodes = {n["NodeID"]: int(n["Resources"].get(SLOT, 0)) for n in ray.nodes()
+             if n.get("Alive") and n.get("Resources", {}).get(SLOT, 0) >= 1}
     if not nodes:
         raise ConfigError(f"no node of the Ray cluster advertises the resource {SLOT!r}, so no job can run; start "
                           f"each node with `ray start ... --resources='{{\"{SLOT}\": N}}'` (N sandboxes it holds), "
@@ -182,6 +190,15 @@ def _start_slot(gate: Any | None) -> Iterator[None]:
         gate.release.remote(token)
 
 
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    """What came back of one task: its value, or why it failed (``infra``: its node or worker died past retries)."""
+
+    value: R | None = None
+    error: str = ""
+    infra: bool = False
+
+
 @ray.remote(num_cpus=0)
 def _run_job(job: Job, work: Work, gates: Mapping[str, Any]) -> Mapping[str, Any]:
     gate = gates.get(ray.get_runtime_context().get_node_id())
@@ -195,29 +212,42 @@ def _submit(todo: Sequence[Job], work: Work, gates: Mapping[str, Any], cluster: 
     return {_run_job.options(**options).remote(job, shared_work, shared_gates): job for job in todo}
 
 
-def _stream(pending: dict[Any, Job], finish: Finisher) -> None:
-    """Hand each job's outcome to ``finish`` as it arrives; on any interruption cancel the rest."""
+def _stream(pending: dict[Any, T]) -> Iterator[tuple[T, Outcome]]:
+    """Each task's item and outcome as it finishes; the tasks not finished are cancelled when the caller stops."""
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=WAIT_S)
             for ref in ready:
-                _finish_ref(finish, pending.pop(ref), ref)
-    except BaseException:
+                yield pending.pop(ref), _outcome(ref)
+    finally:
         for ref in pending:
             ray.cancel(ref)
-        raise
 
 
-def _finish_ref(finish: Finisher, job: Job, ref: Any) -> None:
+def _outcome(ref: Any) -> Outcome:
     try:
-        record = ray.get(ref)
-    except RayTaskError as err:  # the job's own code raised (or a call it made to the cluster failed)
+        return Outcome(ray.get(ref))
+    except RayTaskError as err:  # the task's own code raised (or a call it made to the cluster failed)
         cause = err.cause
-        infra = isinstance(cause, RayError)
-        log.error("%s failed: %s", job.key, cause)
-        finish.failed(job, f"{type(cause).__name__}: {cause}", infra=infra)
+        return Outcome(error=f"{type(cause).__name__}: {cause}", infra=isinstance(cause, RayError))
     except RayError as err:  # its worker or node died, past the retries
-        log.error("%s lost to the cluster after retries: %s", job.key, err)
-        finish.failed(job, f"{type(err).__name__}: {err}", infra=True)
-    else:
-        finish.stored(job, record)
+        return Outcome(error=f"{type(err).__name__}: {err}", infra=True)
+
+
+@ray.remote(num_cpus=0)
+def _call(fn: Callable[[T], R], item: T) -> R:
+    return fn(item)
+
+
+def map_on_ray(items: Sequence[T], fn: Callable[[T], R], cluster: ClusterConfig, *,
+               slots: int = 1) -> Iterator[tuple[T, Outcome[R]]]:
+    """``fn(item)`` for each item as a task taking ``slots`` sandbox slots of one node; outcomes as they arrive."""
+    with ray_session(cluster):
+        most = max(slot_nodes().values())
+        if slots > most:
+            raise ConfigError(f"one task here takes {slots} sandboxes at once and the largest node holds {most}; "
+                              "ask for fewer workers or give a node more slots")
+        shared = ray.put(fn)
+        options = {"resources": {SLOT: slots}, "max_retries": cluster.max_retries, "retry_exceptions": False}
+        yield from _stream({_call.options(**options).remote(shared, item): item for item in items})
+

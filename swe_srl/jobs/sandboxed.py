@@ -10,7 +10,6 @@ work is the plain Job record either way, and the driver alone writes the store.
 
 from __future__ import annotations
 
-import importlib.util
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 from swe_srl.actions import Action
 from swe_srl.config.sections import ClusterConfig
-from swe_srl.errors import ConfigError
 from swe_srl.evaluate.grade import GRADE_LABEL, grade
 from swe_srl.host.docker import docker_client, reap_leftovers
 from swe_srl.images.task_image import ensure_task_image
 from swe_srl.jobs.batch import BatchProgress, BatchResult, Job, run_batch
+from swe_srl.jobs.cluster import require_ray
 from swe_srl.jobs.store import RunStore
 from swe_srl.sandbox.backends import DEFAULT_BACKEND, start_sandbox
 from swe_srl.sandbox.execute import ToolRunner
@@ -82,7 +81,7 @@ def run_jobs(
     if not cluster.ray:
         runner = run_one or (lambda job: run_job(job, plan))
         return run_batch(jobs, runner, store, workers=workers, progress=progress)
-    _require_ray(cluster)
+    require_ray(cluster)
     from swe_srl.jobs.ray_batch import NodeWork, run_batch_on_ray  # Ray is loaded only when chosen
 
     if run_one is not None:
@@ -91,21 +90,6 @@ def run_jobs(
     node_work = NodeWork(prepare=lambda: [ensure_task_image(task) for task in tasks], clean=reap_node)
     return run_batch_on_ray(jobs, lambda job, slot: run_job(job, plan, slot), store, cluster, progress=progress,
                             node_work=node_work)
-
-
-def held_cluster(cluster: ClusterConfig) -> AbstractContextManager[Any]:
-    """Keeps ``cluster`` joined (a local one running) across the batches inside; threads need nothing held."""
-    if not cluster.ray:
-        return nullcontext()
-    _require_ray(cluster)
-    from swe_srl.jobs.ray_batch import ray_session
-
-    return ray_session(cluster)
-
-
-def _require_ray(cluster: ClusterConfig) -> None:
-    if importlib.util.find_spec("ray") is None:
-        raise ConfigError(f"--ray {cluster.ray} needs Ray: pip install 'swe-srl[ray]' (on every node of the cluster)")
 
 
 def reap_node() -> int:

@@ -28,7 +28,8 @@ from swe_srl.evaluate.predictions import Prediction, write_predictions
 from swe_srl.evaluate.resolve_rate import EvalReport, SettingReport, setting_report
 from swe_srl.images.registry import require_registry_images
 from swe_srl.jobs.batch import BatchProgress, BatchResult, Job
-from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, held_cluster, run_jobs
+from swe_srl.jobs.cluster import held_cluster
+from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
 from swe_srl.jobs.store import RunStore
 from swe_srl.sandbox.backends import DEFAULT_BACKEND
 from swe_srl.tasks.gradable import check_rows

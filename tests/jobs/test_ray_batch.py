@@ -56,21 +56,6 @@ def test_without_ray_chosen_ray_is_never_imported(tmp_path: Path) -> None:
     assert done.stdout.strip() == "False"
 
 
-@pytest.fixture
-def ray_cluster(monkeypatch):
-    """A head node process (one sandbox slot), torn down after the test; its nodes import this checkout."""
-    pytest.importorskip("ray", reason="Ray is not installed: pip install 'swe-srl[ray]'")
-    from ray.cluster_utils import Cluster
-
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
-    # Notice a lost node within a few seconds, not Ray's default tens of seconds.
-    fast = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500, "health_check_failure_threshold": 3}
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {"swe_srl_sandbox": 1},
-                                                            "include_dashboard": False, "_system_config": fast})
-    yield cluster
-    cluster.shutdown()
-
-
 def test_a_cluster_without_sandbox_slots_is_refused_before_any_job(tmp_path: Path) -> None:
     pytest.importorskip("ray", reason="Ray is not installed: pip install 'swe-srl[ray]'")
     from ray.cluster_utils import Cluster
@@ -105,6 +90,31 @@ def test_the_start_gate_queues_starts_past_its_cap(ray_cluster) -> None:
         assert ray.get(second, timeout=10) != first
     finally:
         ray.shutdown()
+
+
+def test_a_job_whose_worker_keeps_dying_is_an_infrastructure_failure_not_a_score(tmp_path: Path, ray_cluster) -> None:
+    from swe_srl.evaluate.oracle import END_TO_END
+    from swe_srl.recipes.evaluate import evaluate
+
+    gradable = dict(fail_to_pass=("t",), image="img", eval_script="#!/bin/bash\n", log_parser="parse_log_pytest",
+                    eval_type="pass_and_fail")
+    tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, f"issue {i}", "", **gradable) for i in (1, 2, 3)]
+
+    def run_one(job: Job, setting: str) -> dict:  # pickled by value to the cluster's workers
+        if job.task.instance_id == "org__repo-2":
+            os._exit(1)  # the worker process dies, as when its node is lost
+        if job.task.instance_id == "org__repo-3":
+            raise RuntimeError("the agent crashed")
+        return {"key": job.key, "instance_id": job.task.instance_id, "repo": job.task.repo, "model": "m",
+                "resolved": True, "patch": "", "steps": 1, "tokens": 1}
+
+    cluster = ClusterConfig(ray=ray_cluster.address, max_retries=1)
+    report = evaluate(tasks, None, tmp_path, model="m", dataset="file", settings=[END_TO_END], run_one=run_one,
+                      cluster=cluster)
+    e2e = report.settings[END_TO_END]
+    assert e2e.infra_failed == ("org__repo-2",) and e2e.failed == ("org__repo-3",)
+    assert (e2e.overall.resolved, e2e.overall.total) == (1, 2)  # the lost task is in neither count
+    assert RunStore(tmp_path / END_TO_END / "runs").keys() == ["org__repo-1_0"]
 
 
 def _containers(docker_client) -> list:
