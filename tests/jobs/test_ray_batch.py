@@ -56,22 +56,13 @@ def test_without_ray_chosen_ray_is_never_imported(tmp_path: Path) -> None:
     assert done.stdout.strip() == "False"
 
 
-def test_a_cluster_without_sandbox_slots_is_refused_before_any_job(tmp_path: Path) -> None:
-    pytest.importorskip("ray", reason="Ray is not installed: pip install 'swe-srl[ray]'")
-    from ray.cluster_utils import Cluster
+def test_a_task_wider_than_every_node_is_refused_before_it_runs(ray_cluster) -> None:
+    from swe_srl.jobs.ray_batch import map_on_ray
 
-    from swe_srl.jobs.ray_batch import SLOT, run_batch_on_ray
-
-    bare = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     ran: list[str] = []
-    try:
-        job = Job(Task("org__repo-1", "org/repo", "0" * 40, "issue", ""), 0)
-        with pytest.raises(ConfigError, match=f"advertises the resource '{SLOT}'"):
-            run_batch_on_ray([job], lambda job, slot: ran.append(job.key) or {}, RunStore(tmp_path),
-                             ClusterConfig(ray=bare.address))
-    finally:
-        bare.shutdown()
-    assert ran == [] and RunStore(tmp_path).keys() == []
+    with pytest.raises(ConfigError, match="takes 2 sandboxes at once and the largest node holds 1"):
+        list(map_on_ray(["pkg"], ran.append, ClusterConfig(ray=ray_cluster.address), slots=2))
+    assert ran == []
 
 
 def test_the_start_gate_queues_starts_past_its_cap(ray_cluster) -> None:
