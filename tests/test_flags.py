@@ -40,3 +40,13 @@ def test_bad_values_name_the_flag(tmp_path, capsys):
     assert "--max-steps: expected a whole number, got 'many'" in " ".join(capsys.readouterr().out.split())
     assert main(["data", "build", str(tmp_path), "--tokenizer", "t"]) == 2
     assert "build.out has no default: pass --out" in " ".join(capsys.readouterr().out.split())
+
+
+def test_ray_flag_and_cluster_fields_set_the_cluster_section(tmp_path, capsys):
+    args = build_parser().parse_args(["eval", "--model", "m", "--out", str(tmp_path), "--ray", "local",
+                                      "--set", "cluster.sandboxes_per_node=3"])
+    cluster = config_from_args(args, EvalConfig, "eval", EVAL_FLAGS).cluster
+    assert (cluster.ray, cluster.sandboxes_per_node, cluster.starts_per_node) == ("local", 3, 2)
+    assert main(["eval", "--model", "m", "--out", str(tmp_path), "--ray", "auto",
+                 "--set", "cluster.sandboxes_per_node=3"]) == 2  # sizing a running cluster from here is refused
+    assert "ray start --resources" in " ".join(capsys.readouterr().out.split())
