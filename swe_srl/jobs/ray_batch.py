@@ -71,12 +71,16 @@ def run_batch_on_ray(jobs: Sequence[Job], work: Work, store: RunStore, cluster: 
         if node_work is not None:
             _on_each_node(nodes, node_work.prepare)
         gates = {node: _gate_on(node, cluster.starts_per_node) for node in nodes}
-        for job, outcome in _stream(_submit(todo, work, gates, cluster)):
-            if outcome.error:
-                log.error("%s failed: %s", job.key, outcome.error)
-                finish.failed(job, outcome.error, infra=outcome.infra)
-            else:
-                finish.stored(job, outcome.value)
+        try:
+            for job, outcome in _stream(_submit(todo, work, gates, cluster)):
+                if outcome.error:
+                    log.error("%s failed: %s", job.key, outcome.error)
+                    finish.failed(job, outcome.error, infra=outcome.infra)
+                else:
+                    finish.stored(job, outcome.value)
+        finally:
+            for gate in gates.values():
+                ray.kill(gate)
         if node_work is not None:
             _on_each_node(slot_nodes(), node_work.clean)
     return result
