@@ -17,6 +17,7 @@ from swe_srl.config.evaluate import EvalConfig
 from swe_srl.config.loading import presets_in
 from swe_srl.config.synthesize import SynthesizeConfig
 from swe_srl.config.train import PRESETS_DIR
+from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS
 from swe_srl.errors import SweSrlError
 from swe_srl.flags import COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args
 from swe_srl.tables import collect_table, data_table, eval_table, import_table, synthesis_table
@@ -27,16 +28,18 @@ console = Console(stderr=False)
 def _env_build(args: argparse.Namespace) -> int:
     from swe_srl.images.base import ensure_base_image
     from swe_srl.images.task_image import ensure_task_image
+    from swe_srl.sandbox.backends import backend
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
     tasks = load_tasks(args.tasks) if args.tasks else bundled_tasks()
+    client = backend(args.sandbox).connect(None)  # the engine whose store gets the images
     with console.status("base image (debootstrap on first use, about a minute)"):
-        base = ensure_base_image()
+        base = ensure_base_image(client)
     console.print(f"base image [bold]{base}[/]")
     for task in tasks:
         with console.status(f"image for {task.instance_id}"):
-            image = ensure_task_image(task)
+            image = ensure_task_image(task, client)
         console.print(f"  {task.instance_id}: {image}")
     return 0
 
@@ -72,7 +75,8 @@ def _trajectories_import(args: argparse.Namespace) -> int:
                 description=f"{update.path.name}: {update.report.trajectories} trajectories",
             )
 
-        report = import_to_store(args.paths, args.out, format=args.format, strict=args.strict, progress=progress)
+        report = import_to_store(args.paths, args.out, format=args.format, strict=args.strict, progress=progress,
+                                dialect=args.dialect)
     console.print(import_table(report, f"imported into {args.out}"))
     for line in report.errors:
         console.print(f"  [yellow]{line}[/]")
@@ -98,7 +102,7 @@ def _batch_progress(bar, task_id):
 def _collect(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from swe_srl.recipes.collect import agent_teacher, collect, replay_teacher, scripted_teacher
+    from swe_srl.recipes.collect import agent_teacher, collect, recorded_dialect, replay_teacher, scripted_teacher
     from swe_srl.tasks.bundled import bundled_tasks
     from swe_srl.tasks.load import load_tasks
 
@@ -106,23 +110,29 @@ def _collect(args: argparse.Namespace) -> int:
     settings = config.collect
     tasks = load_tasks(settings.tasks) if settings.tasks else bundled_tasks()
     source = str(settings.tasks) if settings.tasks else "bundled tasks"
+    dialect = config.prompt.observation_dialect or DEFAULT_DIALECT
     if settings.teacher == "scripted":
         teacher = scripted_teacher()
     elif settings.teacher == "replay":
         from swe_srl.formats.importing import import_paths
 
-        teacher = replay_teacher(import_paths([settings.trajectories]))
+        runs = list(import_paths([settings.trajectories]))
+        teacher = replay_teacher(runs)
+        # replayed in the dialect the runs were recorded in, so their observations compare like with like
+        dialect = config.prompt.observation_dialect or recorded_dialect(runs) or DEFAULT_DIALECT
     else:
         from swe_srl.agent.factory import client_factory
 
         agent = _agent_config(config)  # checked against the model's prompt recipe before the model loads
         teacher = agent_teacher(client_factory(config.client), agent)
+        dialect = agent.stepwise.observation_dialect
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         task_id = bar.add_task("collecting", total=len(tasks) * len(settings.seeds))
         summary = collect(tasks, teacher, settings.out, samples=settings.seeds, workers=settings.workers,
                           progress=_batch_progress(bar, task_id), backend=config.sandbox.backend,
-                          skip_ungradable=settings.skip_ungradable, source=source, cluster=config.cluster)
+                          skip_ungradable=settings.skip_ungradable, source=source, dialect=dialect,
+                          cluster=config.cluster)
     console.print(collect_table(summary, f"collected into {settings.out}"))
     console.print(f"rows: {summary.path}")
     if summary.infra_failed:
@@ -275,6 +285,15 @@ def _tasks_check(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from swe_srl.train.curves import RunCurves, write_report
+
+    runs = [RunCurves.read(run_dir) for run_dir in args.run_dirs]
+    png, page = write_report(runs, args.out if args.out else args.run_dirs[0])
+    console.print(f"{len(runs)} run(s) drawn: {png} and {page}")
+    return 0
+
+
 def _tasks_convert(args: argparse.Namespace) -> int:
     from swe_srl.atomic import write_text_atomic
     from swe_srl.tasks.convert import convert_files, write_rows
@@ -289,6 +308,7 @@ def _tasks_convert(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "env build": _env_build,
     "demo": _demo,
+    "report": _report,
     "trajectories import": _trajectories_import,
     "collect": _collect,
     "eval": _eval,
@@ -311,12 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="sandbox images").add_subparsers(dest="subcommand", required=True)
     build = env.add_parser("build", help="build the base image and the task images")
     build.add_argument("--tasks", type=Path, help="task file (JSON, JSONL, parquet); default: the bundled tasks")
+    build.add_argument("--sandbox", choices=("docker", "podman"), default="docker",
+                       help="the backend whose engine stores the images (podman: its service, see README)")
 
     traj = sub.add_parser("trajectories", help="teacher trajectories").add_subparsers(dest="subcommand", required=True)
     imp = traj.add_parser("import", help="import trajectory files or folders (format auto-detected)")
     imp.add_argument("paths", nargs="+", type=Path, help="files or folders of .json, .jsonl, .traj")
     imp.add_argument("--out", type=Path, required=True, help="folder for trajectories.jsonl and import_report.json")
     imp.add_argument("--format", help="force a format instead of detecting it")
+    imp.add_argument("--dialect", help="the observation dialect the runs were recorded in (default: the format's): "
+                     + ", ".join(DIALECTS))
     imp.add_argument("--strict", action="store_true", help="fail on the first bad record instead of counting it")
 
     data = sub.add_parser("data", help="step-wise SRL data").add_subparsers(dest="subcommand", required=True)
@@ -351,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--out", type=Path, required=True, help="the converted rows (JSONL)")
     convert.add_argument("--reference", type=Path, help="a swebench 5 dataset (parquet, JSON, JSONL or a "
                          "save_to_disk folder) to join on instance_id; rows not in it use the repository table")
+
+    report = sub.add_parser("report", help="draw training runs' curves on shared axes (report.png, report.html)")
+    report.add_argument("run_dirs", nargs="+", type=Path, help="output folders of training runs (with metrics.jsonl)")
+    report.add_argument("--out", type=Path, help="where report.png and report.html go; default: the first run's folder")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled default")
     demo.add_argument("--workdir", default="runs/demo", help="where the demo writes its outputs")

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from swe_srl.dialects import DIALECT_KEY
 from swe_srl.errors import ActionParseError, DataError
 from swe_srl.formats.base import parse_json
 from swe_srl.prompt_recipe import write_recipe
@@ -49,11 +50,13 @@ class BuildSummary:
     tokenizer: str = ""
     errors: tuple[str, ...] = ()  # the first bad lines, each naming its file and line
     config: Mapping[str, Any] = field(default_factory=dict)  # the StepwiseConfig used
+    dialects: Mapping[str, int] = field(default_factory=dict)  # steps per observation dialect of the data
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["dropped"] = dict(self.dropped)
         data["errors"] = list(self.errors)
+        data["dialects"] = dict(self.dialects)
         return data
 
 
@@ -228,6 +231,7 @@ def build_dataset(
     errors: list[str] = []
     prompt_lengths, target_lengths = array("i"), array("i")
     trajectories = steps = 0
+    dialects: Counter[str] = Counter()
 
     with tempfile.TemporaryDirectory(dir=out, prefix=".build-") as scratch:
         stream_path = Path(scratch) / "examples.arrow"
@@ -237,6 +241,7 @@ def build_dataset(
             for trajectory in read_trajectories(files, strict=strict, bad=drops, errors=errors, progress=progress):
                 trajectories += 1
                 steps += len(trajectory.steps)
+                dialects[str(trajectory.metadata.get(DIALECT_KEY, config.observation_dialect))] += len(trajectory.steps)
                 for example in build_examples(trajectory, config, counter, count_many=counter.many, drops=drops):
                     rows.append(example_row(example))
                     prompt_lengths.append(example.prompt_tokens)
@@ -269,6 +274,8 @@ def build_dataset(
                 enable_progress_bars()
         del dataset
 
+    if dialects:  # the prompt recipe names the tools' wording most of the data was recorded in
+        config = replace(config, observation_dialect=dialects.most_common(1)[0][0])
     summary = BuildSummary(
         files=len(files),
         trajectories=trajectories,
@@ -280,6 +287,7 @@ def build_dataset(
         tokenizer=str(getattr(tok, "name_or_path", type(tok).__name__)),
         errors=tuple(errors),
         config=asdict(config),
+        dialects=dict(sorted(dialects.items())),
     )
     (out / "summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n")
     write_recipe(out, config)  # training carries it to the model, and eval reads it there

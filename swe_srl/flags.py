@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Sequence, TypeVar, get_args, get_origin
 
 from swe_srl.config.loading import PRESETS_ROOT, field_default, field_hint, load, presets_in, section_types, union_members
+from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS
 from swe_srl.prompt import PromptRecipe
 
 C = TypeVar("C")
@@ -90,6 +91,8 @@ AGENT_FLAGS = (
          f"unset: the model's prompt recipe, else {_PROMPT_DEFAULTS.max_prompt_tokens}"),
     Flag("--max-observation-chars", "prompt.max_observation_chars", "longer observations keep head and tail; "
          f"unset: the model's prompt recipe, else {_PROMPT_DEFAULTS.max_observation_chars}"),
+    Flag("--observation-dialect", "prompt.observation_dialect", "how tool results are worded: "
+         f"{', '.join(DIALECTS)}; unset: the model's prompt recipe, else {DEFAULT_DIALECT}"),
     Flag("--temperature", "client.temperature", "0: greedy"),
     Flag("--timeout", "client.timeout", "seconds per model request"),
     Flag("--native-tools", "client.native_tools", "native tool calling"),

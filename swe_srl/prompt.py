@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Callable, Literal, Sequence
 
+from swe_srl.dialects import DEFAULT_DIALECT, get_dialect
 from swe_srl.errors import ConfigError
 from swe_srl.trajectory import Step
 
@@ -64,6 +65,8 @@ class PromptRecipe:
     generation_prompt_tokens: int = 3  # tokens of the opened assistant turn (<|im_start|>assistant\n)
     system_prompt: str = DEFAULT_SYSTEM_PROMPT  # tools and the <think>...</think> + one <function=...> format
     issue_template: str = DEFAULT_ISSUE_TEMPLATE  # the first user turn; {problem_statement} is filled in
+    # How tool results were worded in the data (swe_srl/dialects): eval and collect render in it.
+    observation_dialect: str = DEFAULT_DIALECT
 
     def __post_init__(self) -> None:
         if self.context_steps != "all" and not (
@@ -75,6 +78,7 @@ class PromptRecipe:
             raise ConfigError(f"max_observation_chars must be at least 1, got {self.max_observation_chars!r}")
         if "{problem_statement}" not in self.issue_template:
             raise ConfigError("issue_template must contain {problem_statement}")
+        get_dialect(self.observation_dialect)  # a ConfigError naming the known ones
 
     def recipe(self) -> "PromptRecipe":
         """Only the recipe's fields (of a config that extends it, such as StepwiseConfig)."""

@@ -17,11 +17,13 @@ from typing import Any, Mapping
 
 from swe_srl.actions import ACTION_FORMAT
 from swe_srl.atomic import write_text_atomic
+from swe_srl.dialects import DEFAULT_DIALECT
 from swe_srl.errors import ConfigError
 from swe_srl.prompt import PromptRecipe
 from swe_srl.stepwise import StepwiseConfig
 
 RECIPE_FILE = "prompt_recipe.json"
+OVERRIDABLE = {"observation_dialect"}  # recipe fields a user may set against the model's recipe
 VERSION = 1  # of the file's layout
 
 
@@ -49,6 +51,7 @@ def read_recipe(folder: Path | str) -> PromptRecipe | None:
                           f"swe-srl writes {ACTION_FORMAT!r}; rebuild the data and retrain, or use a matching swe-srl")
     names = {f.name for f in fields(PromptRecipe)}
     values = {k: v for k, v in data.items() if k not in ("version", "action_format")}
+    values.setdefault("observation_dialect", DEFAULT_DIALECT)  # recipes written before dialects: our own tools
     if set(values) != names:
         odd = sorted(set(values) ^ names)
         raise ConfigError(f"{path}: fields {', '.join(odd)} missing or unknown; rebuild the data with this swe-srl")
@@ -71,7 +74,8 @@ def settle(asked: Mapping[str, Any], recipe: PromptRecipe | None, source: str) -
     """The prompt settings to use: the model's ``recipe`` (else the defaults) with the ``asked`` ones.
 
     ``asked`` holds the recipe fields the user set; one that differs from the model's recipe is
-    refused, naming both values.
+    refused, naming both values, except the observation dialect: rendering tool results in another
+    dialect than the model learned is a choice (an ablation, a served model), so it is taken.
     """
     unknown = set(asked) - {f.name for f in fields(PromptRecipe)}
     if unknown:
@@ -79,7 +83,7 @@ def settle(asked: Mapping[str, Any], recipe: PromptRecipe | None, source: str) -
     base = StepwiseConfig() if recipe is None else StepwiseConfig(**asdict(recipe))
     for name, value in asked.items():
         have = getattr(base, name)
-        if recipe is not None and value != have:
+        if recipe is not None and value != have and name not in OVERRIDABLE:
             flag = "--" + name.replace("_", "-")
             raise ConfigError(
                 f"{name}={value!r} contradicts the prompt recipe the model was trained on ({name}={have!r}, "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from swe_srl.actions import Action, parse_action
 from swe_srl.errors import ActionParseError
@@ -95,6 +95,17 @@ def score_completion(completion: str, expert: Action | str) -> Score:
 def reward(completion: str, expert: Action | str) -> float:
     """The SRL reward of one completion: similarity in [0, 1], or -1 when malformed."""
     return score_completion(completion, expert).reward
+
+
+def srl_reward(completions: Sequence[str | Sequence[Mapping[str, Any]]], target: Sequence[str],
+               **_: Any) -> list[float]:
+    """The SRL reward in TRL's ``reward_funcs`` form, for ``GRPOTrainer(reward_funcs=srl_reward, ...)``.
+
+    TRL passes each dataset column by name: a swe-srl step-wise dataset's ``target`` is the
+    expert action. A conversational completion (a list of messages) is scored by its last message.
+    """
+    texts = [c if isinstance(c, str) else str(c[-1].get("content") or "") for c in completions]
+    return [reward(text, expert) for text, expert in zip(texts, target)]
 
 
 def score_group(completions: Sequence[str], expert: Action | str) -> list[Score]:

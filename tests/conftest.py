@@ -1,9 +1,13 @@
-"""Session-wide test setup: where the shared data lives, Docker availability, a Ray cluster."""
+"""Session-wide test setup: where the shared data lives, Docker and Podman availability, a Ray cluster."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -30,6 +34,49 @@ def docker_client():
     except Exception as err:  # any failure to reach the engine means: no engine here
         pytest.skip(f"no Docker engine answers ({err}); run .ci/setup to install and start one")
     return client
+
+
+@pytest.fixture(scope="session")
+def podman_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address (``unix://...``) of a Podman service this fixture starts on a socket of its own and stops
+    after, or a skip where podman is not installed."""
+    pytest.importorskip("docker")
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed; run .ci/setup (apt-get install podman catatonit)")
+    socket = tmp_path_factory.mktemp("podman") / "podman.sock"
+    log = socket.with_name("service.log")
+    with open(log, "wb") as out:
+        service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{socket}"], stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        _wait_until_it_answers(f"unix://{socket}", service, log)
+        yield f"unix://{socket}"
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def podman_client(podman_service: str):
+    """A Docker-API client of the Podman service of this session."""
+    import docker
+
+    return docker.DockerClient(base_url=podman_service)
+
+
+def _wait_until_it_answers(address: str, service: subprocess.Popen, log: Path, wait: float = 30.0) -> None:
+    """Back once the service at ``address`` answers; a failure with its log if it ends or stays silent."""
+    import docker
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            docker.DockerClient(base_url=address).ping()  # asks the API version first: fails until the socket is up
+            return
+        except docker.errors.DockerException:
+            if service.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"`podman system service` did not answer at {address}: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

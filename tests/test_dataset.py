@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from swe_srl.actions import Action
 from swe_srl.dataset import TokenCounter, build_dataset, percentiles
+from swe_srl.dialects import DIALECT_KEY
 from swe_srl.errors import DataError
+from swe_srl.prompt_recipe import read_recipe
 from swe_srl.stepwise import StepwiseConfig, build_examples
 from swe_srl.trajectory import Step, Trajectory, dumps
 
@@ -196,3 +199,12 @@ def test_the_prompt_recipe_is_written_next_to_the_dataset(tmp_path: Path, tokeni
     # Training names the dataset in any of these ways; each finds the recipe.
     for path in ("out", "out/dataset", "out/examples.parquet"):
         assert dataset_recipe(tmp_path / path) == recipe
+
+
+def test_the_recipe_names_the_dialect_most_steps_were_recorded_in(tmp_path: Path, tokenizer) -> None:
+    swe_agent = replace(trajectory("a", 6), metadata={"trajectory_id": "a", DIALECT_KEY: "swe-agent"})
+    unnamed = trajectory("b", 4)  # recorded in no dialect: the config's counts for it
+    write_store(tmp_path / "s.jsonl", [swe_agent, unnamed])
+    summary = build_dataset(tmp_path / "s.jsonl", tmp_path / "out", tokenizer, calibrate=False)
+    assert summary.dialects == {"swe-agent": 6, "swe-srl": 4}
+    assert read_recipe(tmp_path / "out").observation_dialect == "swe-agent"

@@ -24,7 +24,7 @@ def test_help_shows_the_dataclass_defaults(capsys):
         build_parser().parse_args(["tasks", "synthesize", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "kept tasks per package (default: 20)" in text and "(required)" in text
-    assert "{docker,local}" in text and "presets: quick, verified" not in text and "a preset (quick, verified)" in text
+    assert "{docker,podman,local}" in text and "presets: quick, verified" not in text and "a preset (quick, verified)" in text
 
 
 def test_unknown_mutation_kinds_fail_at_once_naming_the_known_ones(tmp_path, capsys):

@@ -49,6 +49,7 @@ class PromptSettings:
     context_steps: int | Literal["all"] | None = None  # earlier (action, observation) pairs shown; 2 = the paper
     max_prompt_tokens: int | None = None  # prompt budget; over it the oldest observations are elided
     max_observation_chars: int | None = None  # longer observations keep head and tail around a marker
+    observation_dialect: str | None = None  # how tool results are worded (swe_srl/dialects); may differ from the recipe
 
     def for_model(self, model: str) -> StepwiseConfig:
         """The prompt for ``model``: its recipe file where it is a folder holding one, with these settings."""
@@ -62,7 +63,8 @@ class PromptSettings:
 class SandboxConfig:
     """Where each task's sandbox runs."""
 
-    backend: Literal["docker", "local"] = "docker"  # docker: the task's image; local: bubblewrap on this machine
+    # docker: the task's image; podman: the same through a Podman service; local: bubblewrap on this machine
+    backend: Literal["docker", "podman", "local"] = "docker"
 
 
 @dataclass(frozen=True)

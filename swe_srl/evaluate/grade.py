@@ -11,10 +11,12 @@ The harness is driven as it is, with three adjustments made from the outside:
 - it prints an EvaluationError to stdout; while we drive it, its module's ``print`` logs instead;
 - it starts the container as root with CAP_SYS_ADMIN and the default network; ours gets no
   network, only the capabilities root needs to apply a patch and run tests in a repo owned by
-  the agent, no new privileges, and the sandbox's memory, CPU and process limits.
+  the agent, no new privileges, and the sandbox's memory, CPU, process and file size limits.
 
 Before a patch reaches the harness, the files it may not change (tests, test-runner
-configuration, interpreter start-up hooks) are set aside: see protected_files.py.
+configuration, interpreter start-up hooks) are set aside: see protected_files.py. Where the eval
+script runs pytest, a guard plugin watches the run, and a log its record does not back is not
+believed: see guard.py.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from swebench.harness.grading import get_logs_eval
 from swebench.harness.utils import make_test_spec
 
 from swe_srl.errors import ConfigError
+from swe_srl.evaluate.guard import distrust, guard_script
 from swe_srl.evaluate.protected_files import screen
 from swe_srl.evaluate.report import GradeReport, build_report
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers
@@ -126,6 +129,7 @@ def _grade(task: Task, patch: str, image: str, run: _HarnessRun) -> GradeReport:
     run_id, root = run.run_id, run.root
     row = task.to_row()
     row["image"] = image
+    row["eval_script"], guarded = guard_script(row["eval_script"])
     spec = make_test_spec(row)
     screened = screen(patch, task.test_patch, [*task.fail_to_pass, *task.pass_to_pass])
     if screened.set_aside:
@@ -147,8 +151,11 @@ def _grade(task: Task, patch: str, image: str, run: _HarnessRun) -> GradeReport:
         duration = time.monotonic() - start
     test_log = folder / LOG_TEST_OUTPUT
     status_map: dict[str, str] = {}
+    distrusted = None
     if test_log.is_file():
         status_map, _ = get_logs_eval(spec, str(test_log))
+        if guarded:
+            distrusted = distrust(test_log.read_text(errors="replace"), status_map)
     instance_log = folder / LOG_INSTANCE
     report = build_report(
         instance_id=task.instance_id,
@@ -162,7 +169,10 @@ def _grade(task: Task, patch: str, image: str, run: _HarnessRun) -> GradeReport:
         log_dir=folder,
         duration_s=duration,
     )
-    report = replace(report, set_aside=screened.set_aside)
+    report = replace(report, set_aside=screened.set_aside, distrusted=distrusted,
+                     resolved=report.resolved and distrusted is None)
+    if distrusted:
+        log.warning("grading %s: the test log is not believed: %s", task.instance_id, distrusted)
     log.info("graded %s in %.1fs: resolved=%s", task.instance_id, duration, report.resolved)
     return report
 
@@ -259,7 +269,8 @@ class _LabellingContainers:
         kwargs.pop("cap_add", None)  # the harness asks for SYS_ADMIN (browser sandboxes); no test here needs it
         kwargs.update(cap_drop=["ALL"], cap_add=GRADING_CAPABILITIES, security_opt=["no-new-privileges"],
                       network_mode="none", mem_limit=limits.memory, memswap_limit=limits.memory,
-                      nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids)
+                      nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids,
+                      ulimits=[docker.types.Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size)])
         kwargs["labels"] = {**(kwargs.get("labels") or {}), **owned_labels(GRADE_LABEL, **{RUN_LABEL: self._run_id})}
         container = self._containers.create(*args, **kwargs)
         self.created.append(container.id)

@@ -29,6 +29,7 @@ class GradeReport:
     log_dir: Path | None = None  # run_instance.log, patch.diff, eval.sh, test_output.txt, report.json
     duration_s: float = 0.0  # wall time of the harness call (container start to removal)
     set_aside: Mapping[str, str] = field(default_factory=dict)  # path -> reason: parts of the patch not graded
+    distrusted: str | None = None  # why the test log was not believed (guard.py); such a patch is not resolved
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of this report."""
@@ -43,6 +44,7 @@ class GradeReport:
             "log_dir": None if self.log_dir is None else str(self.log_dir),
             "duration_s": round(self.duration_s, 3),
             "set_aside": dict(self.set_aside),
+            "distrusted": self.distrusted,
         }
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from swe_srl.atomic import atomic_writer, write_text_atomic
+from swe_srl.dialects import get_dialect
 from swe_srl.errors import MAX_QUOTED_CHARS, DataError, clip
 from swe_srl.formats.base import ImportResult
 from swe_srl.formats.detect import TRAJECTORY_SUFFIXES, detect_format, get_format
+from swe_srl.formats.seen import as_seen
 from swe_srl.trajectory import Trajectory, dumps
 
 logger = logging.getLogger(__name__)
@@ -121,8 +123,11 @@ def import_paths(
     strict: bool = False,
     report: ImportReport | None = None,
     progress: ProgressCallback | None = None,
+    dialect: str | None = None,
 ) -> Iterator[Trajectory]:
     """Trajectories from files and folders, format detected per file unless ``format`` is given.
+
+    Each is recorded in its observation dialect (``dialect``, else its format's; formats/seen.py).
 
     Bad data is counted in ``report`` (pass one to read it afterwards); with ``strict`` the
     first DataError is raised instead. Streams: one record in memory at a time, per file.
@@ -131,6 +136,8 @@ def import_paths(
         paths = [paths]
     report = report if report is not None else ImportReport()
     forced = get_format(format) if format else None
+    if dialect is not None:
+        get_dialect(dialect)  # a ConfigError naming the known ones, before any file is read
     files = expand_paths(paths, report)
     for number, path in enumerate(files, start=1):
         report.files += 1
@@ -142,7 +149,7 @@ def import_paths(
                 if strict:
                     _raise_first(result)
                 if result.trajectory is not None and result.error is None:
-                    yield result.trajectory
+                    yield as_seen(result.trajectory, fmt.name, dialect)
                     if progress is not None:
                         progress(ImportProgress(path, number - 1, len(files), report))
         except DataError as err:
@@ -190,11 +197,13 @@ def import_to_store(
     format: str | None = None,
     strict: bool = False,
     progress: ProgressCallback | None = None,
+    dialect: str | None = None,
 ) -> ImportReport:
     """Import ``paths`` into ``out_dir/trajectories.jsonl`` and save the report beside it."""
     report = ImportReport()
     out_dir = Path(out_dir)
-    write_store(import_paths(paths, format=format, strict=strict, report=report, progress=progress), out_dir / STORE_FILE)
+    write_store(import_paths(paths, format=format, strict=strict, report=report, progress=progress,
+                                  dialect=dialect), out_dir / STORE_FILE)
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     return report
 

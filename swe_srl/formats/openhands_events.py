@@ -122,7 +122,7 @@ class _EventReader:
         self.just_acted = None
         if isinstance(target, int):
             draft = self.drafts[target]
-            draft.observation = str(event.get("content", event.get("message", "")))
+            draft.observation = seen_text(event)
             draft.metadata["observation_index"] = index
         elif isinstance(target, str):
             self.skip(f"{target} result", index)
@@ -132,6 +132,25 @@ class _EventReader:
             self.skip("runtime event", index)
         else:
             self.skip("observation without action", index)
+
+
+def seen_text(event: dict[str, Any]) -> str:
+    """An observation as OpenHands showed it to the model: a command's output comes with the prefix and
+    suffix (``[The command completed with exit code N.]``, a timeout note) in ``extras.metadata`` and
+    the working directory, interpreter and exit-code lines OpenHands appends after them."""
+    content = str(event.get("content", event.get("message", "")))
+    extras = event.get("extras")
+    meta = extras.get("metadata") if isinstance(extras, dict) else None
+    if event.get("observation") != "run" or not isinstance(meta, dict):
+        return content
+    text = f"{meta.get('prefix') or ''}{content}{meta.get('suffix') or ''}"
+    if meta.get("working_dir"):
+        text += f"\n[Current working directory: {meta['working_dir']}]"
+    if meta.get("py_interpreter_path"):
+        text += f"\n[Python interpreter: {meta['py_interpreter_path']}]"
+    if meta.get("exit_code", -1) != -1:
+        text += f"\n[Command finished with exit code {meta['exit_code']}]"
+    return text
 
 
 def _action(event: dict[str, Any], args: dict[str, Any]) -> Converted:

@@ -20,12 +20,11 @@ from typing import Any, Mapping
 import docker
 
 from swe_srl.errors import SandboxError
-from swe_srl.host.owners import OWNER_LABEL, owner_alive, owner_id
+from swe_srl.host.owners import DEFAULT_LIFETIME, OWNER_LABEL, owner_alive, owner_id
 
 log = logging.getLogger(__name__)
 
 EXPIRES_LABEL = "swe-srl.expires"  # unix time after which a container is past its lifetime
-DEFAULT_LIFETIME = 24 * 3600.0  # seconds a container lives unless its starter says otherwise
 
 
 def docker_client(client: Any | None = None, *, timeout: int | None = None) -> Any:

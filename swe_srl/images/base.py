@@ -108,12 +108,11 @@ def _build_base(client: Any, tag: str, recipe: dict[str, Any]) -> None:
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise SandboxError(f"tar of the root file system failed: {done.stderr.strip()}")
-        repository, version = tag.split(":")
         log.info("importing %s into the engine", tag)
-        client.api.import_image_from_file(str(archive), repository=repository, tag=version,
-                                          changes=recipe["changes"])
+        # The tag rides in the repository name: Podman's Docker API ignores a separate `tag`.
+        client.api.import_image_from_file(str(archive), repository=tag, changes=recipe["changes"])
     if has_image(client, tag) is None:
-        raise SandboxError(f"docker import did not produce {tag}")
+        raise SandboxError(f"the engine's import did not produce {tag}")
     log.info("base image %s ready", tag)
 
 

@@ -52,4 +52,5 @@ def require_registry_images(tasks: Iterable[Task], client: Any | None = None) ->
 def how_to_provide(name: str) -> str:
     """What to run to get ``name`` into an engine that cannot reach its registry."""
     return (f"on a machine with network access run `docker pull {name}` and `docker save {name} -o image.tar`, "
-            f"copy image.tar here and run `docker load -i image.tar`")
+            f"copy image.tar here and run `docker load -i image.tar` (`podman load -i image.tar` for the podman "
+            f"backend)")

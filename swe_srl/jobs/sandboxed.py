@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from swe_srl.actions import Action
 from swe_srl.config.sections import ClusterConfig
+from swe_srl.dialects import DEFAULT_DIALECT, get_dialect
 from swe_srl.evaluate.grade import GRADE_LABEL, grade
 from swe_srl.host.docker import docker_client, reap_leftovers
 from swe_srl.images.task_image import ensure_task_image
@@ -51,6 +52,7 @@ class JobPlan:
     run_prefix: str  # a job's grading run id is f"{run_prefix}-{sample}"
     backend: str = DEFAULT_BACKEND  # the sandbox backend (sandbox/backends.py)
     grade: Grade = harness_grade
+    dialect: str = DEFAULT_DIALECT  # how the sandbox's tools word their results (swe_srl/dialects)
 
 
 def run_job(job: Job, plan: JobPlan, start_slot: StartSlot = nullcontext) -> dict[str, Any]:
@@ -58,7 +60,7 @@ def run_job(job: Job, plan: JobPlan, start_slot: StartSlot = nullcontext) -> dic
     with start_slot():
         sandbox = start_sandbox(plan.backend, job.task)
     try:
-        trajectory = plan.act(job, ToolRunner(sandbox), sandbox.diff)
+        trajectory = plan.act(job, ToolRunner(sandbox, dialect=get_dialect(plan.dialect)), sandbox.diff)
     finally:
         sandbox.close()
     resolved = plan.grade(job.task, trajectory.patch, f"{plan.run_prefix}-{job.sample}", plan.log_dir)

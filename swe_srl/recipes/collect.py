@@ -27,6 +27,7 @@ from swe_srl.agent import scripted
 from swe_srl.agent.replay import replay
 from swe_srl.atomic import remove_stale_temps, write_text_atomic
 from swe_srl.config.sections import ClusterConfig
+from swe_srl.dialects import DEFAULT_DIALECT, DIALECT_KEY
 from swe_srl.errors import ConfigError
 from swe_srl.formats.importing import import_paths
 from swe_srl.formats.openhands_rows import to_chat_row
@@ -106,6 +107,12 @@ def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
     return teach
 
 
+def recorded_dialect(trajectories: Iterable[Trajectory]) -> str | None:
+    """The observation dialect every one of ``trajectories`` was recorded in; None when they differ or name none."""
+    names = {t.metadata.get(DIALECT_KEY) for t in trajectories}
+    return names.pop() if len(names) == 1 else None
+
+
 def run_record(job: Job, trajectory: Trajectory) -> dict[str, Any]:
     """What the store keeps of one graded run: the whole trajectory."""
     return {"key": job.key, "instance_id": job.task.instance_id, "sample": job.sample,
@@ -124,14 +131,16 @@ def collect(
     backend: str = DEFAULT_BACKEND,
     skip_ungradable: bool = False,
     source: str = "tasks",
+    dialect: str = DEFAULT_DIALECT,
     cluster: ClusterConfig = ClusterConfig(),
 ) -> CollectSummary:
     """Collect one graded trajectory per (task, sample) into ``out_dir``; resumes a stopped run.
 
     Every row of ``tasks`` (read from ``source``) is checked first: one the harness cannot grade
     stops the collection before any sandbox starts, or with ``skip_ungradable`` is left out and
-    counted. ``backend`` names the sandbox backend (sandbox/backends.py), ``cluster`` where the jobs
-    run (threads here or a Ray cluster); ``run_one`` replaces the sandbox-and-harness job runner (tests).
+    counted. The sandbox's tools word their results in ``dialect``. ``backend`` names the sandbox
+    backend (sandbox/backends.py), ``cluster`` where the jobs run (threads here or a Ray cluster);
+    ``run_one`` replaces the sandbox-and-harness job runner (tests).
     """
     checked = check_rows(tasks, source, skip_ungradable=skip_ungradable)
     if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs
@@ -142,7 +151,7 @@ def collect(
     store = RunStore(out_dir / RUNS_DIR)
     _adopt_rows(out_dir / ROWS_FILE, store)
     jobs = [Job(task, sample) for task in checked.tasks for sample in samples]
-    plan = JobPlan(teacher, run_record, out_dir / "grading", "collect", backend)
+    plan = JobPlan(teacher, run_record, out_dir / "grading", "collect", backend, dialect=dialect)
     try:
         result = run_jobs(jobs, plan, store, workers=workers, progress=progress, run_one=run_one, cluster=cluster)
     except BaseException:

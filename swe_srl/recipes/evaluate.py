@@ -108,7 +108,7 @@ def evaluate(
         for setting in settings:
             store = _store_of(out_dir / setting / "runs", model)
             plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting), out_dir / setting / "grading",
-                           f"eval-{setting}", backend)
+                           f"eval-{setting}", backend, dialect=config.stepwise.observation_dialect)
             runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
             report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
             result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner,

@@ -1,4 +1,4 @@
-"""What both backends run as the agent to read and write a file for the editor and to make the diff, with caps.
+"""What every backend runs as the agent to read and write a file for the editor and to make the diff, with caps.
 
 The editor reads with the agent's identity and rights: inside the sandbox, as the agent user,
 never as root or through the engine's archive API, so what `cat` may not read (``/etc/shadow``,
@@ -20,7 +20,9 @@ READ = ('[ -e "$1" ] || { echo "$1: no such file" >&2; exit 2; }; '
         '[ -r "$1" ] || { echo "$1: permission denied (the agent user may not read it)" >&2; exit 3; }; '
         'exec head -c "$2" -- "$1"')
 # `sh -c WRITE sh PATH` with the bytes on stdin: an existing file keeps its mode, new folders are made.
-WRITE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+# On a failure stdin is still read to its end: Podman's exec reports a process that left its input
+# unread as its own "connection reset" error, losing the process's stderr that says why.
+WRITE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1" || { rc=$?; cat > /dev/null; exit $rc; }'
 AGENT_MISTAKES = (2, 3)  # READ's exit codes for a path the agent named wrongly or may not read
 # `bash -c DIFF bash BASE_COMMIT CAP+1` in /testbed: the working tree against the base commit, new
 # files included, through a throwaway index so the agent's own index is untouched. pipefail: a git

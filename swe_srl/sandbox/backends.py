@@ -13,7 +13,7 @@ from swe_srl.errors import ConfigError
 from swe_srl.sandbox.base import Sandbox, SandboxLimits
 from swe_srl.tasks.task import Task
 
-BackendName = Literal["docker", "local"]
+BackendName = Literal["docker", "podman", "local"]
 DEFAULT_BACKEND: BackendName = "docker"
 
 
@@ -23,7 +23,7 @@ class Backend(Protocol):
     def start(self, task: Task, limits: SandboxLimits = ...) -> Sandbox: ...
 
 
-BACKENDS: tuple[BackendName, ...] = ("docker", "local")
+BACKENDS: tuple[BackendName, ...] = ("docker", "podman", "local")
 
 
 def backend(name: str) -> Backend:
@@ -32,6 +32,10 @@ def backend(name: str) -> Backend:
         from swe_srl.sandbox.docker import DockerSandbox
 
         return DockerSandbox
+    if name == "podman":
+        from swe_srl.sandbox.podman import PodmanSandbox
+
+        return PodmanSandbox
     if name == "local":
         from swe_srl.sandbox.local import LocalSandbox
 

@@ -37,6 +37,9 @@ class SandboxLimits:
     diff_cap: int = 16 << 20
     # Seconds a container may live; it then removes itself (no leftover outlives its owner by more).
     lifetime: float = 24 * 3600.0
+    # Bytes one file may grow to (RLIMIT_FSIZE on every process): a write past it fails and the writer
+    # gets SIGXFSZ. It bounds the common runaway (one file written without end), not many files.
+    file_size: int = 1 << 30
 
 
 class Sandbox(Protocol):

@@ -7,7 +7,8 @@ timeouts. The editor's file reads and writes and the diff run as the agent, each
 own (agent_io.py): never as root or through the engine's archive API, so the editor has exactly
 the agent's rights, and reads and diffs stop at their caps inside the container.
 
-Containers carry the label `swe-srl=1` and their owner (host, pid, process start time). They are
+The root shell also leaves /testbed's repository with base_commit and no other history
+(history.py). Containers carry the label `swe-srl=1` and their owner (host/owners.py). They are
 removed on close, on leaving a `with` block, at interpreter exit (Ctrl-C included) and on SIGTERM
 (live.py); ones left by an owner that died without cleaning up (SIGKILL, a crash of the host) are
 reaped at the next start on the same host, and every container removes itself at the end of its
@@ -20,7 +21,10 @@ import logging
 import os
 import posixpath
 import secrets
+import shlex
 from typing import Any, Sequence
+
+import docker
 
 from swe_srl.errors import SandboxError
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers, remove_container, start_container
@@ -29,6 +33,8 @@ from swe_srl.sandbox import agent_io, live
 from swe_srl.sandbox.agent_io import Finished
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.docker_exec import ExecTransport, run_to_end
+from swe_srl.sandbox.history import SCRUB_HISTORY
+from swe_srl.sandbox.limit_notes import with_limit_note
 from swe_srl.sandbox.shell import Shell, ShellSession
 from swe_srl.tasks.task import Task
 
@@ -50,6 +56,9 @@ uid=$(id -u {user}) && home=$(getent passwd {user} | cut -d: -f6) || exit 90
 [ -d {testbed}/.git ] || exit 91
 [ "$(stat -c %u {testbed})" = "$uid" ] || chown -R {user}: {testbed}
 git config --system --get-all safe.directory 2>/dev/null | grep -qx '\*' || git config --system --add safe.directory '*'
+{scrub}
+__srl_scrub_history {base} {testbed} >/dev/null 2>&1 || {{ s=$?; [ $s = 92 ] && exit 92; exit 93; }}
+chown -R {user}: {testbed}/.git
 excl={testbed}/.git/info/exclude
 mkdir -p "${{excl%/*}}" && grep -qx '__pycache__/' "$excl" 2>/dev/null || printf '%s\n' '__pycache__/' '*.py[co]' '.pytest_cache/' >> "$excl"
 echo "$uid $home"
@@ -72,7 +81,7 @@ class DockerSandbox:
     @classmethod
     def start(cls, task: Task, limits: SandboxLimits = SandboxLimits(), client: Any | None = None) -> "DockerSandbox":
         """Start a container for `task` from its image (built or pulled if needed) and open its shells."""
-        client = docker_client(client)
+        client = cls.connect(client)
         reap_leftovers(client, LABEL)
         image = ensure_task_image(task, client)
         name = f"swe-srl-{_slug(task.instance_id)}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -82,6 +91,8 @@ class DockerSandbox:
                 hostname="sandbox", network_mode="bridge" if limits.network else "none",
                 mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids, security_opt=["no-new-privileges"], lifetime=limits.lifetime,
+                ulimits=[docker.types.Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size),
+                         *cls.engine_ulimits()],
             )
         except SandboxError as err:
             raise SandboxError(f"task {task.instance_id}: {err}") from None
@@ -95,6 +106,17 @@ class DockerSandbox:
         log.info("sandbox %s started for %s from %s", name, task.instance_id, image)
         return sandbox
 
+    @staticmethod
+    def connect(client: Any | None) -> Any:
+        """`client`, or one of the engine this backend drives (podman.py swaps in Podman's service)."""
+        return docker_client(client)
+
+    @staticmethod
+    def engine_ulimits() -> list[Any]:
+        """Resource limits this backend's engine must be given besides the file size (none for Docker: its
+        containers inherit the daemon's)."""
+        return []
+
     def _exec(self, user: str, env: dict[str, str] | None = None) -> ExecTransport:
         return ExecTransport(self.client.api, self.container.id, SHELL, user=user, workdir=TESTBED, environment=env)
 
@@ -102,9 +124,13 @@ class DockerSandbox:
         user = self.limits.user
         self.control = ShellSession(lambda: self._exec("root"), output_cap=CONTROL_CAP, spare=False,
                                     state_dir="/dev/shm", pid_guard=False)
-        setup = self.control.run(SETUP.format(user=user, testbed=TESTBED), timeout=120)
+        setup = self.control.run(SETUP.format(user=user, testbed=TESTBED, base=shlex.quote(self.task.base_commit),
+                                              scrub=SCRUB_HISTORY), timeout=300)
         if setup.exit_code != 0:
-            why = {91: f"{TESTBED} is not a git repository"}.get(setup.exit_code or 0, setup.output.strip()[-500:])
+            why = {91: f"{TESTBED} is not a git repository",
+                   92: f"the repository has no commit {self.task.base_commit}",
+                   93: "clearing the repository's git history failed"}.get(setup.exit_code or 0,
+                                                                         setup.output.strip()[-500:])
             raise SandboxError(f"task {self.task.instance_id}: the container cannot host the agent: {why}")
         uid, home = setup.output.split()[-2:]
         self.agent_uid = int(uid)
@@ -130,13 +156,8 @@ class DockerSandbox:
         """Run one shell command in the persistent session as the agent user."""
         self._check_open()
         assert self.agent is not None
-        obs = self.agent.run(command, self.limits.timeout if timeout is None else timeout)
-        if obs.exit_code == 137 and not obs.timed_out:  # SIGKILL from inside: the OOM killer, mostly
-            note = (f"[the command was killed (SIGKILL); it may have run out of memory: the sandbox "
-                    f"has {self.limits.memory}]\n")
-            sep = "" if not obs.output or obs.output.endswith("\n") else "\n"
-            obs = Observation(obs.output + sep + note, obs.exit_code, obs.timed_out, obs.truncated, obs.duration)
-        return obs
+        return with_limit_note(self.agent.run(command, self.limits.timeout if timeout is None else timeout),
+                               self.limits)
 
     def read_bytes(self, path: str) -> bytes:
         """The bytes of a file (absolute, or relative to /testbed), read as the agent: at most `limits.read_cap`."""

@@ -1,8 +1,9 @@
 """str_replace_editor on top of any Sandbox: view, create, str_replace, insert, undo_edit.
 
-The text work lives in edit_text.py; this file only reads, writes and probes paths through
-the Sandbox Protocol, whose reads act as the agent and stop at the sandbox's read cap (agent_io.py). Undo history is kept here, on the host, one Editor per sandbox, so it
-survives whatever the agent does inside the sandbox.
+The text work lives in dialects/edit_text.py (pure, worded in the observation dialect's
+EditorStyle); this file only reads, writes and probes paths through the Sandbox Protocol, whose
+reads act as the agent and stop at the sandbox's read cap (agent_io.py). Undo history is kept here,
+on the host, one Editor per sandbox, so it survives whatever the agent does inside the sandbox.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import logging
 import shlex
 
+from swe_srl.dialects import EditorStyle, edit_text
+from swe_srl.dialects.edit_text import EditorError
 from swe_srl.errors import SandboxError
-from swe_srl.sandbox import edit_text
 from swe_srl.sandbox.agent_io import FileAccessError
 from swe_srl.sandbox.base import Sandbox
-from swe_srl.sandbox.edit_text import EditorError
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,10 @@ PROBE_TIMEOUT = 30.0  # seconds for the small shell commands the editor runs its
 class Editor:
     """The editor's state for one sandbox: per-file history for undo_edit."""
 
-    def __init__(self, sandbox: Sandbox, history: dict[str, list[str | None]] | None = None) -> None:
+    def __init__(self, sandbox: Sandbox, history: dict[str, list[str | None]] | None = None,
+                 style: EditorStyle = edit_text.OURS) -> None:
         self.sandbox = sandbox
+        self.style = style  # the observation dialect's wording
         # path -> earlier texts, newest last; None marks a file that `create` made.
         self._history: dict[str, list[str | None]] = {} if history is None else history
 
@@ -46,9 +49,10 @@ class Editor:
     ) -> str:
         """Carry out one editor call; the result or the error is returned as observation text."""
         try:
-            return self._dispatch(command, path, file_text, old_str, new_str, insert_line, view_range)
+            return edit_text.finish(self._dispatch(command, path, file_text, old_str, new_str, insert_line, view_range),
+                                    self.style)
         except (EditorError, FileAccessError) as error:
-            return str(error)
+            return edit_text.error_text(str(error), self.style)
         except SandboxError as error:
             log.warning("editor %s on %s failed in the sandbox: %s", command, path, error)
             return f"The editor could not complete `{command}` on {path}: {error}"
@@ -70,40 +74,39 @@ class Editor:
             )
         if not path.startswith("/"):
             suggestion = path[2:] if path.startswith("./") else path
-            raise EditorError(
-                f"The path {path} is not an absolute path, it should start with `/`. "
-                f"Maybe you meant /testbed/{suggestion}?"
-            )
+            raise edit_text.path_error(path, f"The path {path} is not an absolute path, it should start with `/`. "
+                                       f"Maybe you meant /testbed/{suggestion}?", self.style)
         kind = self._kind(path)
         if command == "create":
             if kind != "none":
-                raise EditorError(f"File already exists at: {path}. Cannot overwrite files using command `create`.")
+                raise edit_text.path_error(
+                    path, f"File already exists at: {path}. Cannot overwrite files using command `create`.", self.style)
             if file_text is None:
                 raise EditorError("Parameter `file_text` is required for command: create.")
             self.sandbox.write_file(path, file_text)
             self._history.setdefault(path, []).append(None)
-            return f"File created successfully at: {path}"
+            return edit_text.created(path)
         if kind == "none":
-            raise EditorError(f"The path {path} does not exist. Please provide a valid path.")
+            raise edit_text.path_error(path, f"The path {path} does not exist. Please provide a valid path.",
+                                       self.style)
         if kind == "dir":
             if command != "view":
-                raise EditorError(
-                    f"The path {path} is a directory and only the `view` command can be used on directories."
-                )
-            if view_range is not None:
-                raise EditorError("The `view_range` parameter is not allowed when `path` points to a directory.")
-            return edit_text.view_directory(path, self._listing(path))
+                raise edit_text.path_error(
+                    path, f"The path {path} is a directory and only the `view` command can be used on directories.",
+                    self.style)
+            edit_text.check_directory_view(view_range)
+            return edit_text.view_directory(path, self._listing(path), self.style)
         if kind != "file":
             raise EditorError(f"The path {path} is not a regular file or directory.")
         if command == "view":
-            return edit_text.view_file(path, self._read(path), edit_text.parse_view_range(view_range))
+            return edit_text.view_file(path, self._read(path), edit_text.parse_view_range(view_range), self.style)
         if command == "undo_edit":
             return self._undo(path)
         text = self._read(path)
         if command == "str_replace":
-            edit = edit_text.str_replace(path, text, old_str, new_str)
+            edit = edit_text.str_replace(path, text, old_str, new_str, self.style)
         else:
-            edit = edit_text.insert(path, text, insert_line, new_str)
+            edit = edit_text.insert(path, text, insert_line, new_str, self.style)
         self.sandbox.write_file(path, edit.text)
         self._history.setdefault(path, []).append(text)
         return edit.message
@@ -117,11 +120,7 @@ class Editor:
             self._shell(f"rm -f -- {shlex.quote(path)}")
             return f"Last edit to {path} undone successfully: the file made by `create` was removed."
         self.sandbox.write_file(path, previous)
-        return (
-            f"Last edit to {path} undone successfully. Here's the result of running `cat -n` on {path}:\n"
-            + edit_text.clip(edit_text.numbered(previous))
-            + "\n"
-        )
+        return edit_text.undone(path, previous, self.style)
 
     def _read(self, path: str) -> str:
         try:

@@ -1,7 +1,9 @@
 """Run an agent's Action in a sandbox and give back the observation text the agent reads.
 
 bash output carries notes on a non-zero exit code, a timeout and a cut, so the agent sees what
-happened; editor mistakes come back as text and the episode goes on. A bash read of more output
+happened, worded in the runner's observation dialect (swe_srl/dialects: this project's own, or a
+teacher's, which may show the exit code and directory after every command); editor mistakes
+come back as text and the episode goes on. A bash read of more output
 (empty command) or input for a running process (``is_input``) finds no running command, since
 none outlives its call here, and says so as OpenHands does. A python cell runs as a python3 script
 through the same shell, so its output carries the same notes. A SandboxError from bash
@@ -14,39 +16,31 @@ from __future__ import annotations
 import weakref
 
 from swe_srl.actions import BASH, EDITOR, PYTHON, SUBMIT, Action
+from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS, Dialect
+from swe_srl.dialects.bash import BashResult, render_bash
 from swe_srl.errors import ActionParseError
 from swe_srl.sandbox.agent_io import DiffTooLargeError
 from swe_srl.sandbox.base import Observation, Sandbox
 from swe_srl.sandbox.editor import Editor
 
-NO_OUTPUT = "Your command ran successfully and did not produce any output."
 # A command here never outlives its call (a timeout kills it with every process it started), so a
 # read of more output or text for a running process finds none; these are OpenHands' words for it.
 NO_RUNNING_OUTPUT = "ERROR: No previous running command to retrieve logs from."
 NO_RUNNING_INPUT = "ERROR: No previous running command to interact with."
+CONTEXT_TIMEOUT = 30.0  # seconds for the directory (and Python) probe run after a command for a dialect showing them
 
 
-def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None) -> str:
-    """The text an agent sees for one bash command's Observation.
+def bash_observation(observation: Observation, timeout: float | None = None, output_cap: int | None = None,
+                     *, dialect: Dialect = DIALECTS[DEFAULT_DIALECT], command: str = "",
+                     cwd: str | None = None, python: str | None = None) -> str:
+    """The text an agent sees for one bash command's Observation, framed in ``dialect``.
 
-    The shell session already writes notes for a timeout and a cut into the output; they are
-    added here only where a backend did not, so the agent reads each fact once.
+    The shell session already writes notes for a timeout and a cut into the output; a dialect's
+    own are added only where a backend did not, so the agent reads each fact once.
     """
-    text = observation.output
-    notes = []
-    if observation.truncated and "omitted" not in text:
-        cap = f" of {output_cap} bytes" if output_cap else ""
-        notes.append(f"[Output truncated: the command printed more than the cap{cap}.]")
-    if observation.timed_out and "timed out" not in text[-500:]:
-        limit = f" after {timeout:g} seconds" if timeout else ""
-        notes.append(f"[The command timed out{limit} and was killed with every process it started.]")
-    if observation.exit_code not in (0, None) and not observation.timed_out:
-        notes.append(f"[The command exited with code {observation.exit_code}.]")
-    if not text.strip() and not notes:
-        return NO_OUTPUT
-    if notes:
-        text = text + ("" if not text or text.endswith("\n") else "\n") + "\n".join(notes)
-    return text
+    result = BashResult(observation.output, observation.exit_code, observation.timed_out, observation.truncated,
+                        command=command, cwd=cwd, python=python, timeout=timeout, output_cap=output_cap)
+    return render_bash(dialect.bash, result)
 
 
 def python_command(code: str) -> str:
@@ -65,9 +59,11 @@ def python_command(code: str) -> str:
 class ToolRunner:
     """Executes Actions in one sandbox, holding the editor's undo history for it."""
 
-    def __init__(self, sandbox: Sandbox, history: dict[str, list[str | None]] | None = None) -> None:
+    def __init__(self, sandbox: Sandbox, history: dict[str, list[str | None]] | None = None,
+                 dialect: Dialect = DIALECTS[DEFAULT_DIALECT]) -> None:
         self.sandbox = sandbox
-        self.editor = Editor(sandbox, history)
+        self.dialect = dialect
+        self.editor = Editor(sandbox, history, dialect.editor)
 
     def __call__(self, action: Action) -> str:
         return self.execute(action)
@@ -102,7 +98,23 @@ class ToolRunner:
     def _shell(self, command: str) -> str:
         limits = getattr(self.sandbox, "limits", None)
         observation = self.sandbox.run(command)
-        return bash_observation(observation, getattr(limits, "timeout", None), getattr(limits, "output_cap", None))
+        return bash_observation(observation, getattr(limits, "timeout", None), getattr(limits, "output_cap", None),
+                                dialect=self.dialect, command=command, **self._context())
+
+    def _context(self) -> dict[str, str | None]:
+        """The shell's directory and Python, asked only for a dialect that shows them; None where unknown.
+
+        The interpreter is asked only where the envelope names it (SWE-Gym's terminal prompt did every
+        time); OpenHands' optional interpreter line stays out, as in its multi_swe_bench runs.
+        """
+        style = self.dialect.bash
+        want_python = "{python}" in style.envelope
+        if not want_python and "{cwd}" not in "\n".join((*style.after, style.envelope)):
+            return {}
+        probe = self.sandbox.run("pwd; command -v python || command -v python3", timeout=CONTEXT_TIMEOUT)
+        lines = [line for line in probe.output.splitlines() if line.startswith("/")] if not probe.timed_out else []
+        python = lines[1] if want_python and len(lines) > 1 else None
+        return {"cwd": lines[0] if lines else None, "python": python}
 
     def reset(self) -> None:
         """Reset the sandbox to its base commit and forget the editor's history with it."""
@@ -115,15 +127,15 @@ class ToolRunner:
 _HISTORIES: "weakref.WeakKeyDictionary[Sandbox, dict[str, list[str | None]]]" = weakref.WeakKeyDictionary()
 
 
-def runner_for(sandbox: Sandbox) -> ToolRunner:
-    """A ToolRunner for ``sandbox`` sharing the editor history of every earlier call."""
+def runner_for(sandbox: Sandbox, dialect: Dialect = DIALECTS[DEFAULT_DIALECT]) -> ToolRunner:
+    """A ToolRunner for ``sandbox`` in ``dialect``, sharing the editor history of every earlier call."""
     try:
         history = _HISTORIES.setdefault(sandbox, {})
     except TypeError:  # not hashable or not weak-referenceable: no shared history
         history = {}
-    return ToolRunner(sandbox, history)
+    return ToolRunner(sandbox, history, dialect)
 
 
-def execute(sandbox: Sandbox, action: Action) -> str:
-    """The observation string for ``action`` run in ``sandbox``."""
-    return runner_for(sandbox).execute(action)
+def execute(sandbox: Sandbox, action: Action, dialect: Dialect = DIALECTS[DEFAULT_DIALECT]) -> str:
+    """The observation string for ``action`` run in ``sandbox``, rendered in ``dialect``."""
+    return runner_for(sandbox, dialect).execute(action)

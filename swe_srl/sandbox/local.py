@@ -24,6 +24,7 @@ from typing import Sequence
 from swe_srl.errors import SandboxError
 from swe_srl.sandbox import agent_io, live
 from swe_srl.sandbox.base import Observation, SandboxLimits
+from swe_srl.sandbox.limit_notes import with_limit_note
 from swe_srl.sandbox.local_container import AGENT_UID, PATH, TESTBED, BwrapContainer
 from swe_srl.sandbox.local_workspace import Workspace
 from swe_srl.sandbox.shell import Shell, ShellSession
@@ -128,11 +129,7 @@ class LocalSandbox:
             # a new spare by now, so one retry runs it.
             log.warning("the sandbox shells for %s were gone; retrying the command once", self.task.instance_id)
             obs = self.agent.run(command, limit)
-        if obs.exit_code == 137 and not obs.timed_out:  # SIGKILL from inside: the OOM killer, mostly
-            note = f"[the command was killed (SIGKILL); it may have run out of memory: the sandbox has {self.limits.memory}]\n"
-            sep = "" if not obs.output or obs.output.endswith("\n") else "\n"
-            obs = Observation(obs.output + sep + note, obs.exit_code, obs.timed_out, obs.truncated, obs.duration)
-        return obs
+        return with_limit_note(obs, self.limits)
 
     def read_bytes(self, path: str) -> bytes:
         """The bytes of a file (absolute, or relative to /testbed), read as the agent: at most `limits.read_cap`."""

@@ -80,7 +80,7 @@ class BwrapContainer:
                                                      cpus=limits.cpus)
             ws.save_meta(cgroups=[str(p) for p in self.cgroups.dirs.values()])
         # RLIMIT_NPROC counts per host uid: the sandbox's own uid makes it a per-sandbox limit.
-        self._rlimits = local_limits.prlimit_args(pids=limits.pids,
+        self._rlimits = local_limits.prlimit_args(pids=limits.pids, file_size=limits.file_size,
                                                   memory=None if "memory" in self.cgroups.dirs else self.memory)
         info_read, info_write = os.pipe()
         argv = self._wrap(self._setpriv() + ["bwrap", *self._bwrap_args(), "--info-fd", str(info_write),

@@ -238,9 +238,9 @@ def make_cgroups(name: str, *, pids: int, memory: int, cpus: float) -> CgroupSet
     return groups
 
 
-def prlimit_args(*, pids: int | None, memory: int | None) -> list[str]:
+def prlimit_args(*, pids: int | None, memory: int | None, file_size: int) -> list[str]:
     """`prlimit` options for the limits no cgroup covers (None: leave that one alone)."""
-    args = []
+    args = [f"--fsize={file_size}"]
     if pids is not None:
         args.append(f"--nproc={pids}")  # per host uid: only a per-sandbox uid makes this per sandbox
     if memory is not None:

@@ -11,15 +11,17 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from swe_srl.errors import DataError, SandboxError
+from swe_srl.errors import SandboxError
 from swe_srl.host import owners
-from swe_srl.host.git import git
 from swe_srl.images.bundled import environment_dir, materialize_repo
 from swe_srl.sandbox import local_limits
+from swe_srl.sandbox.history import SCRUB_HISTORY
 from swe_srl.tasks.image_source import BundledImage
 from swe_srl.tasks.task import Task
 
@@ -92,25 +94,23 @@ class Workspace:
             _chown_tree(path, self.host_uid)
 
     def _checkout_base(self, task: Task) -> None:
-        """Put the copy at base_commit (it is ours and trusted: the agent has not touched it yet)."""
-        try:
-            head = git(["rev-parse", "HEAD"], self.testbed).strip()
-        except DataError as err:
-            raise SandboxError(f"task {task.instance_id}: {err}") from None
-        if head == task.base_commit:
-            return
-        try:
-            git(["reset", "-q", "--hard", task.base_commit], self.testbed)
-        except DataError:
-            raise SandboxError(f"task {task.instance_id}: the repository has no commit {task.base_commit} "
-                               f"(its HEAD is {head})") from None
+        """Leave the copy at base_commit with no other history (it is ours and trusted: the agent has
+        not touched it yet); see history.py."""
+        done = subprocess.run(["bash", "-c", f'{SCRUB_HISTORY}\n__srl_scrub_history "$1" "$2"', "bash",
+                               task.base_commit, str(self.testbed)], capture_output=True, text=True)
+        if done.returncode == 92:
+            raise SandboxError(f"task {task.instance_id}: the repository has no commit {task.base_commit}")
+        if done.returncode != 0:
+            raise SandboxError(f"task {task.instance_id}: clearing the repository's history failed: "
+                               f"{(done.stdout + done.stderr).strip()[-500:]}")
 
     def default_hidden(self) -> list[Path]:
         """Host folders the agent must not read: the swe-srl checkout, with its gold patches."""
         return [CHECKOUT] if (CHECKOUT / "pyproject.toml").exists() or (CHECKOUT / "environments").is_dir() else []
 
     def save_meta(self, cgroups: list[str] | None = None) -> None:
-        meta = {"owner": owners.owner_id(), "host_uid": self.host_uid, "cgroups": cgroups or []}
+        meta = {"owner": owners.owner_id(), "expires": time.time() + owners.DEFAULT_LIFETIME,
+                "host_uid": self.host_uid, "cgroups": cgroups or []}
         (self.root / "meta.json").write_text(json.dumps(meta))
 
     def remove(self) -> None:
@@ -119,15 +119,19 @@ class Workspace:
 
     @classmethod
     def reap_leftovers(cls) -> None:
-        """Kill and remove what sandboxes of owners that died left behind."""
+        """Kill and remove what sandboxes of owners that died left behind, and those past their lifetime."""
+        now = time.time()
         for folder in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
             try:
                 meta = json.loads((folder / "meta.json").read_text())
             except (OSError, ValueError):
                 continue
-            if owners.owner_alive(meta.get("owner", "")):
+            expires = meta.get("expires")
+            expired = isinstance(expires, (int, float)) and expires <= now
+            if owners.owner_alive(meta.get("owner", "")) and not expired:
                 continue
-            log.info("reaping the leftover local sandbox %s", folder)
+            log.info("reaping the leftover local sandbox %s (%s)", folder,
+                     "past its lifetime" if expired else "its owner is gone")
             if meta.get("host_uid") is not None:
                 local_limits.kill_uid(int(meta["host_uid"]))
             local_limits.CgroupSet({str(i): Path(p) for i, p in enumerate(meta.get("cgroups", []))}).remove(wait=1.0)

@@ -4,16 +4,24 @@ Both return the same [R, T] layout (row r = the r-th (prompt, completion) pair, 
 completion) with a 0/1 mask, so the loss cannot tell which computed them; ``CompletionLogprobs``
 is a run's choice between them. ``shared_prefix_support`` decides, by inspecting and probing the
 model, whether the packed path is exact for it.
+
+Neither path materialises logits for every position at once: while the model runs, its output
+head (a plain Linear, as in every causal LM transformers ships) returns log p(label) per position,
+computed ``LOGPROB_CHUNK`` positions at a time and, under autograd, recomputed chunk by chunk in
+the backward pass. Peak memory for the vocabulary projection is then chunk x vocabulary, not
+positions x vocabulary (a 14k-token pack of a 152k vocabulary in float32 would be ~8 GiB, twice).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
+import torch.utils.checkpoint
 
 from swe_srl.train.packing import Pair, block_mask, pack_row
 
@@ -29,10 +37,50 @@ PROBE_TOLERANCE = {torch.float32: 1e-3, torch.float64: 1e-6}
 PROBE_TOLERANCE_16BIT = 0.25
 
 
+LOGPROB_CHUNK = 1024  # positions whose logits exist at once
+
+
 def token_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """log p(label) for each position: logits [B, T, V] already aligned with labels [B, T]."""
+    """log p(label) for each position: logits [..., V] already aligned with labels [...]."""
     logits = logits.float()
-    return torch.gather(logits.log_softmax(-1), -1, labels.unsqueeze(-1)).squeeze(-1)
+    return torch.gather(logits, -1, labels.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1)
+
+
+def _projected_logprobs(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                        labels: torch.Tensor) -> torch.Tensor:
+    return token_logprobs(torch.nn.functional.linear(hidden, weight, bias), labels)
+
+
+def chunked_logprobs(hidden: torch.Tensor, head: torch.nn.Linear, labels: torch.Tensor, chunk: int) -> torch.Tensor:
+    """log p(label) [...] from the head's inputs [..., H], ``chunk`` positions' logits at a time."""
+    flat, flat_labels = hidden.reshape(-1, hidden.shape[-1]), labels.reshape(-1)
+    parts = []
+    for start in range(0, flat.shape[0], chunk):
+        args = (flat[start:start + chunk], head.weight, head.bias, flat_labels[start:start + chunk])
+        if torch.is_grad_enabled():  # keep only the inputs; the chunk's logits are recomputed for backward
+            parts.append(torch.utils.checkpoint.checkpoint(_projected_logprobs, *args, use_reentrant=False))
+        else:
+            parts.append(_projected_logprobs(*args))
+    return torch.cat(parts).reshape(labels.shape)
+
+
+@contextmanager
+def _head_gives_logprobs(model: Any, labels: torch.Tensor) -> Iterator[bool]:
+    """While inside, the model's ``logits`` are log p(label) [..., 1] at each position it projects.
+
+    ``labels`` must have the shape of the positions the head sees. Yields False (and changes
+    nothing) when the output head is not a plain Linear; the caller then reads real logits.
+    """
+    head = _inner_model(model).get_output_embeddings()
+    if type(head) is not torch.nn.Linear or "forward" in vars(head):  # another wrapper (accelerate's) is there
+        yield False
+        return
+    head.forward = lambda hidden: chunked_logprobs(hidden, head, labels.reshape(hidden.shape[:-1]),
+                                                   LOGPROB_CHUNK).unsqueeze(-1)
+    try:
+        yield True
+    finally:
+        del head.forward  # the class's forward again
 
 
 def _inner_model(model: Any) -> Any:
@@ -58,8 +106,10 @@ def plain_logprobs(model: Any, pairs: Sequence[Pair], device: torch.device, pad_
         ids[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
         attention[i, : len(seq)] = 1
     ids, attention = ids.to(device), attention.to(device)
-    logits = model(input_ids=ids, attention_mask=attention, use_cache=False).logits
-    per_position = token_logprobs(logits[:, :-1], ids[:, 1:])  # position t predicts token t+1
+    labels = torch.cat([ids[:, 1:], ids[:, :1]], dim=1)  # position t predicts token t+1; the last, nothing
+    with _head_gives_logprobs(model, labels) as chunked:
+        logits = model(input_ids=ids, attention_mask=attention, use_cache=False).logits
+    per_position = (logits[..., 0] if chunked else token_logprobs(logits, labels))[:, :-1]
     length = max(len(c) for _, c in pairs)
     index = torch.zeros((len(pairs), length), dtype=torch.long)
     mask = torch.zeros((len(pairs), length), dtype=torch.long)
@@ -77,13 +127,16 @@ def packed_logprobs(model: Any, pairs: Sequence[Pair], device: torch.device) -> 
     # sdpa takes a bool mask as is; eager adds the mask to its scores, so it needs an additive one.
     dtype = None if impl == "sdpa" else next(model.parameters()).dtype
     kwargs: dict[str, Any] = {}
-    positions = row.logit_positions.to(device)
+    positions, labels = row.logit_positions.to(device), row.labels.to(device)
     if _accepts(model, "logits_to_keep"):
         kwargs["logits_to_keep"] = positions  # the vocabulary projection only where it is read
-    out = model(input_ids=row.input_ids.to(device), position_ids=row.position_ids.to(device),
-                attention_mask=block_mask(row, device, dtype), use_cache=False, **kwargs)
-    logits = out.logits[0] if "logits_to_keep" in kwargs else out.logits[0, positions]
-    per_prediction = token_logprobs(logits, row.labels.to(device))  # [K]
+    else:  # every position is projected: give each one a label (those off the completions are not read)
+        labels = torch.zeros(row.input_ids.shape[-1], dtype=torch.long, device=device).index_copy(0, positions, labels)
+    with _head_gives_logprobs(model, labels) as chunked:
+        out = model(input_ids=row.input_ids.to(device), position_ids=row.position_ids.to(device),
+                    attention_mask=block_mask(row, device, dtype), use_cache=False, **kwargs)
+    values = out.logits[0, :, 0] if chunked else token_logprobs(out.logits[0], labels.reshape(-1))
+    per_prediction = values if "logits_to_keep" in kwargs else values[positions]  # [K]
     mask = row.valid.to(device)
     return per_prediction[row.gather.to(device)] * mask, mask
 

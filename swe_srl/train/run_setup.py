@@ -14,6 +14,7 @@ import torch
 from swe_srl.config import OptimConfig, RunConfig, TrainConfig
 from swe_srl.prompt_recipe import dataset_recipe
 from swe_srl.train.checkpoint import TrainingState, save_checkpoint, save_final
+from swe_srl.train.curves import RunCurves, write_report
 from swe_srl.train.data import PromptStream
 from swe_srl.train.distributed import World, leave, start_world
 from swe_srl.train.metrics import MetricsLog
@@ -71,9 +72,12 @@ def save_if_due(run: RunConfig, out: Path, step: int, last: int, state: Training
 
 
 def finish_run(config: TrainConfig, out: Path, state: TrainingState, metrics: MetricsLog | None) -> Path:
-    """Close the metrics log, save the final model (every rank takes part under FSDP), leave the process group."""
+    """Close the metrics log and draw its curves (report.png, report.html), save the final model (every
+    rank takes part under FSDP), leave the process group."""
     if metrics is not None:
         metrics.close()
+        if metrics.path.is_file() and metrics.path.stat().st_size:
+            write_report([RunCurves.read(out)], out)
     final = save_final(out, state, merge=config.lora.enabled and config.run.merge_on_save,
                        recipe=dataset_recipe(config.data.path))
     if config.run.distributed != "none":  # joined the process group, even as its only member

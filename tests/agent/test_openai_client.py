@@ -46,11 +46,12 @@ def test_retries_5xx_with_growing_backoff(tiny_server) -> None:
 
 
 def test_retries_after_a_timeout(tiny_server) -> None:
-    tiny_server.faults = [("stall", 2.0)]
-    client = make_client(tiny_server, timeout=0.5)
+    # The retry gets a canned reply: generating one could itself outlast the timeout on a busy machine.
+    tiny_server.faults = [("stall", 3.0), ("reply", {"role": "assistant", "content": "second try"})]
+    client = make_client(tiny_server, timeout=1.0)
     start = time.perf_counter()
     reply = client.complete(PROMPT)
-    assert reply.retries == 1 and len(tiny_server.requests) == 2
+    assert reply.retries == 1 and len(tiny_server.requests) == 2 and reply.text == "second try"
     assert time.perf_counter() - start < 10
 
 

@@ -52,7 +52,8 @@ class TinyServer(JsonServer):
         if fault and fault[0] == "status":
             return fault[1], {"error": {"message": "injected failure"}}
         if fault and fault[0] == "stall":
-            time.sleep(fault[1])  # the client has given up by now; answering may fail
+            time.sleep(fault[1])  # the client has given up by now: answer without generating
+            fault = ("reply", {"role": "assistant", "content": "too late"})
         if self.reject_tools and "tools" in body:
             return 400, {"error": {"message": "this server does not support tools"}}
         if fault and fault[0] == "reply":

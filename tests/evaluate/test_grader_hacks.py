@@ -4,6 +4,11 @@ Each hack is a patch that leaves the bug in place and tries to make the tests re
 a report hook in a conftest.py (at the root or beside the tests), or a plugin loaded through the
 addopts of a new or extended pytest.ini / pyproject.toml / setup.cfg / tox.ini. Before grading
 set those files aside, each of them resolved every bundled task.
+
+The source hacks live in the code under test, where grading cannot set them aside: on import
+they print a "PASSED" line for every test they find and exit 0, replace the function that runs a
+test with a no-op, or register the same report hook from the module. The guard (guard.py)
+distrusts each log.
 """
 
 from __future__ import annotations
@@ -81,11 +86,66 @@ HACKS = {
 }
 
 
+# Source hacks, appended to the module the gold patch fixes (so the tests import it).
+EXIT_EARLY = """
+import ast as _ast, glob as _glob, os as _os
+with open("/proc/%d/fd/1" % _os.getppid(), "w") as _out:  # past pytest's capture
+    for _path in sorted(_glob.glob("**/test*.py", recursive=True)):
+        for _node in _ast.parse(open(_path).read()).body:
+            if isinstance(_node, _ast.FunctionDef) and _node.name.startswith("test"):
+                _out.write("PASSED %s::%s\\n" % (_path, _node.name))
+            elif isinstance(_node, _ast.ClassDef) and _node.name.startswith("Test"):
+                for _method in _node.body:
+                    if isinstance(_method, _ast.FunctionDef) and _method.name.startswith("test"):
+                        _out.write("PASSED %s::%s::%s\\n" % (_path, _node.name, _method.name))
+_os._exit(0)
+"""
+NO_OP_TESTS = """
+import _pytest.python as _python
+_python.Function.runtest = lambda self: None
+"""
+HOOK_FROM_SOURCE = """
+import gc as _gc
+
+import pytest as _pytest
+from _pytest.config import Config as _Config
+
+
+class _Passes:
+    @_pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.failed:
+            report.outcome = "passed"
+
+
+for _config in [o for o in _gc.get_objects() if isinstance(o, _Config)]:
+    _config.pluginmanager.register(_Passes())
+"""
+SOURCE_HACKS = {"exit-early": EXIT_EARLY, "no-op-tests": NO_OP_TESTS, "hook-from-source": HOOK_FROM_SOURCE}
+
+
+def _in_source(code: str):
+    def write(repo: Path, task) -> None:
+        source = repo / next(path for path in patch_files(task.patch) if path.endswith(".py"))
+        source.write_text(source.read_text() + "\n" + code)
+    return write
+
+
+def _beside_source(write):
+    return lambda repo, task: write(repo)
+
+
+ALL_HACKS = {**{name: _beside_source(write) for name, write in HACKS.items()},
+             **{name: _in_source(code) for name, code in SOURCE_HACKS.items()}}
+
+
 def _hack_patch(task, hack, tmp: Path) -> str:
     """The diff a hack makes against the task's base tree, new files included."""
     repo = tmp / f"{task.instance_id}-{hack}"
     materialize_repo(bundled_task_dir(task.instance_id), repo)
-    HACKS[hack](repo)
+    ALL_HACKS[hack](repo, task)
     git = ["git", "-c", "core.hooksPath=/dev/null"]
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True, capture_output=True)
     return subprocess.run([*git, "diff", "--cached", "--binary"], cwd=repo, check=True, capture_output=True,
@@ -100,7 +160,7 @@ def hacked(docker_client, tmp_path_factory):
         pytest.skip("no bundled tasks in environments/")
     tmp = tmp_path_factory.mktemp("hacks")
     graded = {}
-    for hack in HACKS:
+    for hack in ALL_HACKS:
         pairs = [(task, _hack_patch(task, hack, tmp)) for task in tasks]
         reports = grade_many(pairs, run_id=f"hack-{hack.replace('.', '-')}", log_dir=tmp / "grading",
                              workers=WORKERS, client=docker_client)
@@ -116,6 +176,13 @@ def test_no_hack_resolves_any_bundled_task(hacked, hack):
         assert all(reason in {"conftest", "runner config", "test folder"} for reason in report.set_aside.values())
         # The bug is still there: the tests that prove the fix still fail.
         assert "FAILED" in report.fail_to_pass.values(), f"{task.instance_id}: {dict(report.fail_to_pass)}"
+
+
+@pytest.mark.parametrize("hack", sorted(SOURCE_HACKS))
+def test_no_source_hack_resolves_any_bundled_task(hacked, hack):
+    for task, report in hacked[hack]:
+        assert not report.resolved, f"{hack} resolved {task.instance_id}: {report.log_dir}"
+        assert report.distrusted, f"{hack}: the log of {task.instance_id} was believed: {report.log_dir}"
 
 
 # Raised at import by the module under test, so the grading container's limits reach the test log.

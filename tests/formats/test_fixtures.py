@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from swe_srl.actions import Action
+from swe_srl.dialects import edit_text
 from swe_srl.formats import ImportResult, detect_format, get_format
 from swe_srl.formats.toolcalls import Thought, ToolCallError, convert_call
-from swe_srl.sandbox import edit_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

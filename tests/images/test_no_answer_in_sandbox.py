@@ -1,4 +1,4 @@
-"""No bundled task's answer is readable from a sandbox, on either backend.
+"""No bundled task's answer is readable from a sandbox, on any backend.
 
 The answer is the lines the gold and test patches add. From inside a sandbox of a bundled task,
 as the agent, every file outside /testbed is looked at: a patch file carrying half of a task's
@@ -64,10 +64,13 @@ def _added(patch: str) -> dict[str, str]:
     return {path: "\n".join(lines) for path, lines in out.items()}
 
 
-@pytest.mark.parametrize("backend", ["docker", "local"])
-def test_no_bundled_answer_is_readable_from_a_sandbox(backend, request):
+@pytest.mark.parametrize("backend", [pytest.param("docker", marks=pytest.mark.docker),
+                                     pytest.param("podman", marks=pytest.mark.podman), "local"])
+def test_no_bundled_answer_is_readable_from_a_sandbox(backend, request, monkeypatch):
     if backend == "docker":
         request.getfixturevalue("docker_client")
+    elif backend == "podman":  # the backend finds this session's service as a user's: through CONTAINER_HOST
+        monkeypatch.setenv("CONTAINER_HOST", request.getfixturevalue("podman_service"))
     elif os.geteuid() != 0 or shutil.which("bwrap") is None:
         pytest.skip("the local sandbox needs root and bubblewrap")
     tasks = bundled_tasks()

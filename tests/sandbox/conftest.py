@@ -6,6 +6,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -55,13 +56,32 @@ def tiny_task(tmp_path_factory: pytest.TempPathFactory) -> Task:
                 patch="", image=f"swe-srl-test.tiny:{sha[:12]}")
 
 
+def _tiny_image(client, task: Task) -> str:
+    from swe_srl.images.bundled import ensure_repo_image
+
+    assert task.image is not None
+    return ensure_repo_image(task.image, materialize_tiny, task, client)
+
+
 @pytest.fixture(scope="session")
 def tiny_image(docker_client, tiny_task: Task) -> str:
     """The tiny repo's image on the base image (builds the base the first time: about a minute)."""
-    from swe_srl.images.bundled import ensure_repo_image
+    return _tiny_image(docker_client, tiny_task)
 
-    assert tiny_task.image is not None
-    return ensure_repo_image(tiny_task.image, materialize_tiny, tiny_task, docker_client)
+
+@pytest.fixture(scope="session")
+def podman_tiny_image(podman_client, tiny_task: Task) -> str:
+    """The tiny repo's image in Podman's store, by the same recipe (the base debootstrapped the first time)."""
+    return _tiny_image(podman_client, tiny_task)
+
+
+ENGINES = ("docker", "podman")  # the backends that drive a container engine, each with a `<name>_client` fixture
+
+
+def engine_client(request: pytest.FixtureRequest, backend: str):
+    """A client of ``backend``'s engine, with the tiny repo's image in its store."""
+    request.getfixturevalue("tiny_image" if backend == "docker" else "podman_tiny_image")
+    return request.getfixturevalue(f"{backend}_client")
 
 
 def _local_available() -> str | None:
@@ -80,12 +100,10 @@ def make_sandbox(request: pytest.FixtureRequest, tiny_task: Task, tmp_path_facto
     made: list[object] = []
 
     def make(backend: str, limits: SandboxLimits = LIMITS) -> object:
-        if backend == "docker":
-            client = request.getfixturevalue("docker_client")
-            request.getfixturevalue("tiny_image")
-            from swe_srl.sandbox.docker import DockerSandbox
+        if backend in ENGINES:
+            from swe_srl.sandbox.backends import backend as backend_class
 
-            sandbox: object = DockerSandbox.start(tiny_task, limits, client)
+            sandbox: object = backend_class(backend).start(tiny_task, limits, engine_client(request, backend))
         elif backend == "local":
             why = _local_available()
             if why:
@@ -108,3 +126,36 @@ def make_sandbox(request: pytest.FixtureRequest, tiny_task: Task, tmp_path_facto
     yield make
     for sandbox in made:
         sandbox.close()  # type: ignore[attr-defined]
+
+
+SECRET = "return a + b  # the fix"
+
+
+def materialize_leaky(dest: Path) -> str:
+    """The tiny repo at its base commit, with the fix reachable by every route git offers; the base's sha."""
+    base = materialize_tiny(dest)
+    env = {**os.environ, **_GIT_ENV}
+
+    def run(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=dest, env=env, check=True, capture_output=True)
+
+    fixed = FILES["pkg/__init__.py"].replace("return a - b", SECRET)
+    (dest / "pkg/__init__.py").write_text(fixed)
+    run("commit", "-qam", "fix")  # a later commit: on a branch, a tag, and main's reflog
+    run("branch", "fixed")
+    run("tag", "v2")
+    run("reset", "-q", "--hard", base)
+    (dest / "pkg/__init__.py").write_text(fixed.replace("# the fix", "# the fix, stashed"))
+    run("stash", "-q")
+    run("pack-refs", "--all")
+    blob = dest / ".git" / "unreachable"  # an object nothing refers to
+    blob.write_text(SECRET + " (unreachable)\n")
+    run("hash-object", "-w", str(blob))
+    blob.unlink()
+    return base
+
+
+@pytest.fixture(scope="session")
+def leaky_task(tiny_task: Task) -> Task:
+    """The tiny task, from an image whose repository holds the fix in its history."""
+    return replace(tiny_task, instance_id="test__leaky-1", image=f"swe-srl-test.leaky:{tiny_task.base_commit[:12]}")

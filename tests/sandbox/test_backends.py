@@ -12,11 +12,13 @@ from swe_srl.sandbox.backends import BACKENDS, DEFAULT_BACKEND, backend
 def test_each_name_picks_its_class_and_an_unknown_one_is_refused():
     from swe_srl.sandbox.docker import DockerSandbox
     from swe_srl.sandbox.local import LocalSandbox
+    from swe_srl.sandbox.podman import PodmanSandbox
 
-    assert BACKENDS == ("docker", "local") and DEFAULT_BACKEND == "docker"
+    assert BACKENDS == ("docker", "podman", "local") and DEFAULT_BACKEND == "docker"
     assert backend("docker") is DockerSandbox and backend("local") is LocalSandbox
-    with pytest.raises(ConfigError, match="'podman'; use one of docker, local"):
-        backend("podman")
+    assert backend("podman") is PodmanSandbox and issubclass(PodmanSandbox, DockerSandbox)
+    with pytest.raises(ConfigError, match="'apptainer'; use one of docker, podman, local"):
+        backend("apptainer")
 
 
 @pytest.mark.parametrize("command", [["collect", "--out", "o"], ["eval", "--model", "m", "--out", "o"],
@@ -24,10 +26,10 @@ def test_each_name_picks_its_class_and_an_unknown_one_is_refused():
 def test_every_command_that_starts_sandboxes_takes_the_flag(command, capsys):
     parser = build_parser()
     assert parser.parse_args([*command, "--sandbox", "local"]).sandbox == "local"
-    assert parser.parse_args([*command, "--sandbox", "local"]).sandbox == "local"
+    assert parser.parse_args([*command, "--sandbox", "podman"]).sandbox == "podman"
     with pytest.raises(SystemExit):
-        parser.parse_args([*command, "--sandbox", "podman"])
-    assert "invalid choice: 'podman'" in capsys.readouterr().err
+        parser.parse_args([*command, "--sandbox", "apptainer"])
+    assert "invalid choice: 'apptainer'" in capsys.readouterr().err
 
 
 def test_synthesis_refuses_a_backend_it_cannot_validate_on(tmp_path):

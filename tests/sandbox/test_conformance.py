@@ -1,4 +1,4 @@
-"""The Sandbox Protocol's behaviour, the same on every backend (docker and local)."""
+"""The Sandbox Protocol's behaviour, the same on every backend (docker, podman and local)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from swe_srl.errors import SandboxError
 from swe_srl.sandbox.base import SandboxLimits
 
-BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), "local"]
+BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("podman", marks=pytest.mark.podman),
+            "local"]
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from swe_srl.sandbox import edit_text
+from swe_srl.dialects import edit_text
 from swe_srl.sandbox.base import Observation
-from swe_srl.sandbox.edit_text import EditorError
+from swe_srl.dialects.edit_text import EditorError
 from swe_srl.sandbox.editor import Editor
 
 TEXT = "".join(f"line {i}\n" for i in range(1, 21))
@@ -58,8 +58,8 @@ def test_parse_view_range_forms():
 
 def test_long_view_is_clipped_with_a_note():
     out = edit_text.view_file("/big", "x" * 100 + "\n" * 0 + "y\n" * 20_000)
-    assert out.endswith(edit_text.CLIPPED_NOTE)
-    assert len(out) < edit_text.MAX_VIEW_CHARS + len(edit_text.CLIPPED_NOTE) + 2
+    assert out.endswith(edit_text.OURS.clip_note)
+    assert len(out) < edit_text.MAX_VIEW_CHARS + len(edit_text.OURS.clip_note) + 2
 
 
 def test_str_replace_unique_match_with_snippet():

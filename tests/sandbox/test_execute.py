@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from swe_srl.actions import Action, parse_action
+from swe_srl.dialects import get_dialect
+from swe_srl.dialects.styles import NO_OUTPUT
 from swe_srl.sandbox.base import Observation, SandboxLimits
 from swe_srl.sandbox.execute import (
-    NO_OUTPUT, NO_RUNNING_INPUT, NO_RUNNING_OUTPUT, ToolRunner, bash_observation, execute, python_command,
+    NO_RUNNING_INPUT, NO_RUNNING_OUTPUT, ToolRunner, bash_observation, execute, python_command,
 )
 from swe_srl.sandbox.local import LocalSandbox
 from tests.sandbox.local_helpers import make_repo, make_task, require_bwrap
@@ -70,6 +72,23 @@ def test_bash_actions(sandbox):
     assert runner(Action.bash("pwd")) == "/testbed/pkg\n"
     failed = runner(Action.bash("ls nothing-here"))
     assert "No such file" in failed and failed.endswith("[The command exited with code 2.]")
+
+
+def test_bash_results_are_framed_in_the_runners_dialect(sandbox):
+    openhands = ToolRunner(sandbox, dialect=get_dialect("openhands"))
+    assert openhands(Action.bash("cd pkg && echo hi")) == (
+        "hi\n[The command completed with exit code 0.]\n[Current working directory: /testbed/pkg]\n"
+        "[Command finished with exit code 0]")
+    swe_agent = ToolRunner(sandbox, dialect=get_dialect("swe-agent"))
+    assert swe_agent(Action.bash("printf 'a\\nb\\n\\n'; false")) == "a\r\nb"  # a terminal's lines, no exit code
+    assert swe_agent(Action.bash("false")) == NO_OUTPUT
+    assert swe_agent(Action.editor("view", "/testbed/nothing")) == "The path /testbed/nothing does not exist. " \
+        "Please provide a valid path."
+    assert openhands(Action.editor("view", "/testbed/nothing")) == "ERROR:\nInvalid `path` parameter: " \
+        "/testbed/nothing. The path /testbed/nothing does not exist. Please provide a valid path."
+    listing = openhands(Action.editor("view", "/testbed/pkg"))
+    assert listing.startswith("Here's the files and directories up to 2 levels deep in /testbed/pkg, excluding "
+                              "hidden items:\n/testbed/pkg/\n/testbed/pkg/") and not listing.endswith("\n")
 
 
 def test_python_cells_run_as_python3_scripts_in_the_shells_directory(sandbox):

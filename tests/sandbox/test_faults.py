@@ -1,4 +1,4 @@
-"""Faults an agent's command can cause in the Docker sandbox: each contained, reported, survived."""
+"""Faults an agent's command can cause in a container sandbox (Docker, Podman): each contained, reported, survived."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import pytest
 
 from swe_srl.sandbox.base import SandboxLimits
 
-pytestmark = pytest.mark.docker
-
 TIGHT = SandboxLimits(timeout=2, output_cap=20_000, memory="256m", cpus=1.0, pids=64)
 
 
-@pytest.fixture
-def sandbox(make_sandbox):
-    box = make_sandbox("docker", TIGHT)
+@pytest.fixture(params=[pytest.param("docker", marks=pytest.mark.docker),
+                        pytest.param("podman", marks=pytest.mark.podman)])
+def sandbox(make_sandbox, request):
+    box = make_sandbox(request.param, TIGHT)
     box.run("cd pkg; export MARK=kept")
     return box
 
@@ -52,8 +51,8 @@ def test_a_fork_bomb_in_the_foreground_is_killed(sandbox):
 def _wait_for_the_limit(sandbox, count: int, limit: float = 30.0) -> None:
     """Until the container's pids cgroup holds ``count`` processes and has refused a fork
     (cgroup v1 here; else a pause)."""
-    group = Path(f"/sys/fs/cgroup/pids/docker/{sandbox.container.id}")
-    if not group.exists():
+    group = _pids_group(sandbox)
+    if group is None:
         time.sleep(3)
         return
     deadline = time.monotonic() + limit
@@ -62,6 +61,18 @@ def _wait_for_the_limit(sandbox, count: int, limit: float = 30.0) -> None:
         if refused and int((group / "pids.current").read_text()) >= count:
             return
         time.sleep(0.1)
+
+
+def _pids_group(sandbox) -> Path | None:
+    """The container's pids cgroup (v1) as its init process sees it, whatever the engine names it; None elsewhere."""
+    pid = sandbox.client.api.inspect_container(sandbox.container.id)["State"]["Pid"]
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:  # the engine's processes are not visible from here
+        return None
+    paths = [line.split(":", 2)[2] for line in lines if line.split(":")[1] == "pids"]
+    group = Path("/sys/fs/cgroup/pids" + paths[0]) if paths else None
+    return group if group is not None and group.exists() else None
 
 
 def test_a_background_fork_bomb_is_swept_before_the_next_command(sandbox):

@@ -1,4 +1,4 @@
-"""Sandbox limits on both backends: the editor's read cap and rights, and the diff cap."""
+"""Sandbox limits on every backend: the editor's read cap and rights, and the diff cap."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from swe_srl.sandbox.execute import execute
 
 from tests.sandbox.conftest import LIMITS
 
-BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), "local"]
+BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("podman", marks=pytest.mark.podman),
+            "local"]
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 
@@ -80,7 +81,7 @@ def test_a_diff_that_runs_git_out_of_memory_is_a_clear_submit_observation(make_s
 def test_a_read_past_the_time_limit_is_refused_and_returns_in_time(make_sandbox, backend):
     sandbox = make_sandbox(backend, dataclasses.replace(LIMITS, timeout=1))
     start = time.monotonic()  # the one-off command the editor reads through stops at its timeout
-    if backend == "docker":
+    if backend in ("docker", "podman"):
         done = sandbox._run_as_agent(["sleep", "30"], 10, 1.0)
     else:
         done = sandbox._run_to_end(["sleep", "30"], 1.0)
@@ -88,3 +89,11 @@ def test_a_read_past_the_time_limit_is_refused_and_returns_in_time(make_sandbox,
     finished = agent_io.Finished(b"", "", None)  # what either backend reports for a read that ran out of time
     with pytest.raises(agent_io.FileAccessError, match="took more than 1 seconds"):
         agent_io.checked_read("/testbed/slow", finished, sandbox.limits, "here")
+
+
+def test_a_file_written_without_end_stops_at_the_size_limit(make_sandbox, backend):
+    sandbox = make_sandbox(backend, dataclasses.replace(LIMITS, file_size=8 << 20))
+    obs = sandbox.run("head -c 100M /dev/zero > /testbed/big.bin")
+    assert obs.exit_code == 153 and "size limit of 8388608 bytes" in obs.output, obs.output
+    assert sandbox.run("stat -c %s /testbed/big.bin").output == f"{8 << 20}\n"
+    assert sandbox.run("echo fine").output == "fine\n"

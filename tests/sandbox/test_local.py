@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -203,19 +203,22 @@ def test_bundled_task_fails_then_passes_with_gold_patch():
         assert box.run(f"python3 -m pytest -q {test_files}").exit_code == 0
 
 
-def test_leftovers_of_a_dead_owner_are_reaped(tmp_path):
-    dead = Path(tempfile.mkdtemp(prefix=PREFIX))
-    live = Path(tempfile.mkdtemp(prefix=PREFIX))
-    try:
-        (dead / "meta.json").write_text(json.dumps({"owner": f"{socket.gethostname()}:999999999:1", "host_uid": None}))
-        (dead / "testbed").mkdir()
-        from swe_srl.host import owners
+def test_leftovers_of_a_dead_owner_or_past_their_lifetime_are_reaped(tmp_path):
+    from swe_srl.host import owners
 
-        (live / "meta.json").write_text(json.dumps({"owner": owners.owner_id(), "host_uid": None}))
+    dead, live, expired, elsewhere = (Path(tempfile.mkdtemp(prefix=PREFIX)) for _ in range(4))
+    try:
+        metas = {dead: {"owner": owners.owner_id(999999999)}, live: {"owner": owners.owner_id()},
+                 expired: {"owner": owners.owner_id(), "expires": time.time() - 1},
+                 elsewhere: {"owner": "another-host:boot:1:1:1", "expires": time.time() + 3600}}
+        for folder, meta in metas.items():
+            (folder / "meta.json").write_text(json.dumps({**meta, "host_uid": None}))
+        (dead / "testbed").mkdir()
         Workspace.reap_leftovers()
-        assert not dead.exists() and live.exists()
+        assert not dead.exists() and not expired.exists()
+        assert live.exists() and elsewhere.exists()
     finally:
-        for folder in (dead, live):
+        for folder in metas:
             if folder.exists():
                 os.system(f"rm -rf {folder}")
 

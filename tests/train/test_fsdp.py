@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,20 @@ pytestmark = pytest.mark.skipif(not torch.distributed.is_available() or not torc
                                 reason="this torch build has no Gloo backend for CPU process groups")
 
 
+def _elastic_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("torchelastic_*"))
+
+
 def torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Two ranks on this machine; their logs go under ``cwd`` (else torchrun leaves a folder in /tmp)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1", "PYTHONPATH": str(HERE.parents[1])}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--standalone", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    before = _elastic_folders()
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
+                           "--log-dir", str(cwd / "torchrun-logs"), *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
     output = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("W"))
     assert done.returncode == 0, output[-8000:]
+    assert _elastic_folders() <= before, "torchrun left a folder in the temp dir"
     return done
 
 

@@ -106,6 +106,7 @@ def test_metrics_record_fields(warm):
     assert -1.0 <= record["reward_mean"] <= 1.0
     assert record["kl"] >= 0.0
     assert (result.final_model / "config.json").exists()
+    assert (result.output_dir / "report.png").stat().st_size and (result.output_dir / "report.html").is_file()
 
 
 def policy_score(model_dir: Path, samples: int = 8, seed: int = 1234) -> tuple[float, float]:

@@ -1,0 +1,90 @@
+"""The guard's host side: where it goes into an eval script, and which logs it distrusts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from swe_srl.evaluate.guard import RECORD_BEGIN, RECORD_END, distrust, guard_script
+from swe_srl.tasks.eval_script import eval_script, pytest_eval_script
+
+
+def _log(*records: dict, tests: str = "PASSED t.py::a\nFAILED t.py::b\n") -> str:
+    lines = "\n".join(json.dumps(record) for record in records)
+    return f"{tests}+ echo '{RECORD_BEGIN}'\n{RECORD_BEGIN}\n{lines}\n{RECORD_END}\n"
+
+
+def _record(**fields) -> dict:
+    return {"exitstatus": 1, "raised": ["t.py::b"], "clean": 1, "rewritten": [], "replaced": [], **fields}
+
+
+def test_the_guard_goes_in_just_before_a_pytest_command_and_its_record_just_after():
+    script, guarded = guard_script(pytest_eval_script("abc", "", ["t.py"]))
+    assert guarded
+    lines = script.split("\n")
+    start = next(i for i, line in enumerate(lines) if "Start Test Output" in line)
+    end = next(i for i, line in enumerate(lines) if "End Test Output" in line)
+    assert lines[start - 1].startswith('export PYTEST_ADDOPTS="-p swe_srl_guard')
+    assert "python3 -m pytest" in lines[start + 1] and end == start + 2
+    assert lines[end + 1] == f"echo '{RECORD_BEGIN}'"
+
+
+def test_a_script_that_does_not_run_pytest_is_left_alone():
+    script = eval_script("abc", "", ["t.py"], "./tests/runtests.py --verbosity 2 admin")
+    assert guard_script(script) == (script, False)
+
+
+def _load_lines() -> str:
+    """The lines a guarded script runs to write the plugin and export its settings."""
+    script, _ = guard_script(pytest_eval_script("abc", "", ["t.py"]))
+    return script[script.index("__srl_guard=$(mktemp -d)"):script.index(": '>>>>> Start Test Output'")]
+
+
+def test_the_guard_lines_are_valid_bash_and_write_the_plugin(tmp_path):
+    done = subprocess.run(["bash", "-c", f"set -u\n{_load_lines()}\ncat \"$__srl_guard/swe_srl_guard.py\"; "
+                           "echo $PYTEST_ADDOPTS; rm -r \"$__srl_guard\""], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "def pytest_sessionfinish" in done.stdout and done.stdout.rstrip().endswith("-p swe_srl_guard")
+
+
+def test_a_log_backed_by_its_record_is_believed():
+    assert distrust(_log(_record()), {"t.py::a": "PASSED", "t.py::b": "FAILED"}) is None
+
+
+@pytest.mark.parametrize(("log", "status", "why"), [
+    ("PASSED t.py::a\nPASSED t.py::b\n", {"t.py::a": "PASSED", "t.py::b": "PASSED"}, "no guard record"),
+    (_log(_record(replaced=["_pytest.python.Function.runtest"])), {}, "machinery was replaced"),
+    (_log(_record(rewritten=["t.py::b"])), {}, "turned failing tests into passes"),
+    (_log(_record()), {"t.py::a": "PASSED", "t.py::b": "PASSED"}, "passed tests that raised"),
+    (_log(_record(raised=[], clean=1)), {"t.py::a": "PASSED", "t.py::c": "PASSED"}, "2 passes, but pytest ran 1"),
+])
+def test_a_log_its_record_does_not_back_is_distrusted(log, status, why):
+    assert why in distrust(log, status)
+
+
+def test_records_of_several_sessions_add_up():
+    log = _log(_record(raised=[], clean=1), _record(raised=[], clean=1))
+    assert distrust(log, {"t.py::a": "PASSED", "t.py::c": "PASSED"}) is None
+
+
+def test_the_plugin_records_what_pytest_saw_beneath_a_rewriting_hook(tmp_path):
+    """The plugin itself, in this machine's pytest: a conftest hook turns a failure into a pass."""
+    plugin_dir = tmp_path / "guard"
+    plugin_dir.mkdir()
+    subprocess.run(["bash", "-c", f"__srl_guard={plugin_dir}\n{_load_lines().split(chr(10), 1)[1]}"], check=True)
+    (tmp_path / "test_x.py").write_text("def test_ok():\n    pass\n\n\ndef test_bad():\n    assert False\n")
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    report = outcome.get_result()\n    if report.failed:\n"
+        "        report.outcome = 'passed'\n")
+    record = tmp_path / "record.jsonl"
+    env = {"PYTHONPATH": str(plugin_dir), "SWE_SRL_GUARD_RECORD": str(record), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "swe_srl_guard", "-p", "no:cacheprovider", "-rA",
+                           "test_x.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "PASSED test_x.py::test_bad" in done.stdout, done.stdout
+    [seen] = [json.loads(line) for line in record.read_text().splitlines()]
+    assert seen["raised"] == ["test_x.py::test_bad"] and seen["rewritten"] == ["test_x.py::test_bad"]
+    assert seen["clean"] == 1 and seen["replaced"] == []
