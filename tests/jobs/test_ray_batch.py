@@ -119,7 +119,7 @@ def _parent(pid: int) -> int:
 
 def _on_node(container, raylet_pid: int) -> bool:
     """Whether ``container``'s owner is a worker process of the node whose raylet is ``raylet_pid``."""
-    pid = int(container.labels.get(OWNER_LABEL, "::").split(":")[1] or 0)
+    pid = int(container.labels.get(OWNER_LABEL, "0:0").split(":")[-2] or 0)  # owners.py: ...:<pid>:<start>
     try:
         return pid > 0 and _parent(pid) == raylet_pid
     except (OSError, ValueError):
@@ -129,33 +129,37 @@ def _on_node(container, raylet_pid: int) -> bool:
 @pytest.mark.docker
 @pytest.mark.slow
 def test_collect_over_two_nodes_survives_a_node_killed_mid_run(tmp_path: Path, ray_cluster, docker_client) -> None:
+    import ray
     from ray._private import ray_constants
 
     from swe_srl.recipes.collect import RUNS_DIR, collect, scripted_teacher
     from swe_srl.tasks.bundled import bundled_tasks
 
-    worker = ray_cluster.add_node(num_cpus=1, resources={"swe_srl_sandbox": 1})
-    raylet_pid = worker.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
-    tasks = bundled_tasks()[:3]
-    cluster = ClusterConfig(ray=ray_cluster.address, starts_per_node=1, max_retries=2)
-    outcome: dict = {}
+    ray.init(address=ray_cluster.address)  # this driver on the head, so the node killed below is another one
+    try:
+        worker = ray_cluster.add_node(num_cpus=1, resources={"swe_srl_sandbox": 1})
+        raylet_pid = worker.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
+        tasks = bundled_tasks()[:3]
+        cluster = ClusterConfig(ray=ray_cluster.address, starts_per_node=1, max_retries=2)
+        outcome: dict = {}
 
-    def run() -> None:
-        try:
-            outcome["summary"] = collect(tasks, scripted_teacher(), tmp_path, samples=(0,), cluster=cluster)
-        except BaseException as err:  # handed to the test thread
-            outcome["error"] = err
+        def run() -> None:
+            try:
+                outcome["summary"] = collect(tasks, scripted_teacher(), tmp_path, samples=(0,), cluster=cluster)
+            except BaseException as err:  # handed to the test thread
+                outcome["error"] = err
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not any(_on_node(c, raylet_pid) for c in _containers(docker_client)):
-        assert thread.is_alive() and time.monotonic() < deadline, f"no job ever ran on the second node: {outcome}"
-        time.sleep(0.2)
-    ray_cluster.remove_node(worker, allow_graceful=False)  # SIGKILL: its job dies with its sandbox open
-    thread.join(timeout=240)
-    assert not thread.is_alive() and "error" not in outcome, outcome
-
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while not any(_on_node(c, raylet_pid) for c in _containers(docker_client)):
+            assert thread.is_alive() and time.monotonic() < deadline, f"no job ever ran on the second node: {outcome}"
+            time.sleep(0.2)
+        ray_cluster.remove_node(worker, allow_graceful=False)  # SIGKILL: its job dies with its sandbox open
+        thread.join(timeout=240)
+        assert not thread.is_alive() and "error" not in outcome, outcome
+    finally:
+        ray.shutdown()
     summary = outcome["summary"]
     records = dict(RunStore(tmp_path / RUNS_DIR).items())
     assert sorted(records) == sorted(f"{t.instance_id}_0" for t in tasks)  # every task once: the lost one rerun
