@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from swe_srl.agent.client import ModelReply, estimate_tokens  # noqa: E402
+from swe_srl.agent.identity import ModelIdentity  # noqa: E402
 from swe_srl.agent.replay import ReplayClient  # noqa: E402
 from swe_srl.config.sections import ClusterConfig  # noqa: E402
 from swe_srl.evaluate.oracle import SETTINGS  # noqa: E402
@@ -63,10 +64,11 @@ def timed_eval(tasks: Sequence[Task], slots: int, cluster: ClusterConfig) -> tup
     """Seconds, jobs and resolved jobs of one evaluation (both settings) into a fresh folder."""
     with tempfile.TemporaryDirectory(prefix="swe-srl-fanout-") as out:
         start = time.perf_counter()
-        report = evaluate(tasks, expert_clients(tasks), Path(out), model="recorded-expert", dataset="bundled",
+        model = ModelIdentity(RecordedExpert.name, RecordedExpert.name)
+        report = evaluate(tasks, expert_clients(tasks), Path(out), model=model, dataset="bundled",
                           settings=SETTINGS, workers=slots, cluster=cluster)
         seconds = time.perf_counter() - start
-    jobs = sum(s.overall.total for s in report.settings.values())
+    jobs = sum(s.overall.total for s in report.settings.values()) + report.failed  # unfinished runs: in no rate
     return seconds, jobs, sum(s.overall.resolved for s in report.settings.values())
 
 

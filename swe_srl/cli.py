@@ -16,13 +16,17 @@ from swe_srl.config.data import DataBuildConfig
 from swe_srl.config.evaluate import EvalConfig
 from swe_srl.config.loading import presets_in
 from swe_srl.config.synthesize import SynthesizeConfig
-from swe_srl.config.train import PRESETS_DIR
+from swe_srl import __version__
+from swe_srl.config.train import PRESETS_DIR, SFT_SECTIONS, SRL_SECTIONS, TrainConfig
 from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS
 from swe_srl.errors import SweSrlError
-from swe_srl.flags import COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args
+from swe_srl.flags import (
+    COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args, fields_help,
+)
 from swe_srl.tables import collect_table, data_table, eval_table, import_table, synthesis_table
 
 console = Console(stderr=False)
+RAW = argparse.RawDescriptionHelpFormatter  # keeps the field list's lines
 
 
 def _env_build(args: argparse.Namespace) -> int:
@@ -122,9 +126,11 @@ def _collect(args: argparse.Namespace) -> int:
         dialect = config.prompt.observation_dialect or recorded_dialect(runs) or DEFAULT_DIALECT
     else:
         from swe_srl.agent.factory import client_factory
+        from swe_srl.agent.identity import model_identity
 
+        identity = model_identity(config.client)  # a mistyped folder stops here
         agent = _agent_config(config)  # checked against the model's prompt recipe before the model loads
-        teacher = agent_teacher(client_factory(config.client), agent)
+        teacher = agent_teacher(client_factory(config.client), identity.key, agent)
         dialect = agent.stepwise.observation_dialect
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
@@ -145,11 +151,13 @@ def _eval(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from swe_srl.agent.factory import client_factory
+    from swe_srl.agent.identity import model_identity
     from swe_srl.evaluate.datasets import load_eval_tasks
     from swe_srl.evaluate.oracle import END_TO_END, ORACLE
     from swe_srl.recipes.evaluate import evaluate
 
     config = config_from_args(args, EvalConfig, "eval", EVAL_FLAGS)
+    identity = model_identity(config.client)  # a mistyped folder stops here
     agent = _agent_config(config)  # a prompt setting the model's recipe contradicts stops here, before any work
     run = config.eval
     dataset = load_eval_tasks(run.dataset, revision=run.revision)
@@ -161,23 +169,24 @@ def _eval(args: argparse.Namespace) -> int:
         tasks = tasks[: run.limit]
     settings = [{"end-to-end": END_TO_END, "oracle": ORACLE}[s] for s in run.settings]
     make_client = client_factory(config.client)
-    model = make_client().name
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         ids = {s: bar.add_task(s, total=len(tasks)) for s in settings}
-        report = evaluate(tasks, make_client, run.out, model=model, dataset=dataset.name, settings=settings,
+        report = evaluate(tasks, make_client, run.out, model=identity, dataset=dataset.name, settings=settings,
                           config=agent, workers=run.workers, progress=lambda s, p: _batch_progress(bar, ids[s])(p),
                           backend=config.sandbox.backend, revision=dataset.revision,
                           skip_ungradable=run.skip_ungradable, cluster=config.cluster)
-    console.print(eval_table(report, f"{model} on {run.dataset}: resolve rate"))
-    for name, setting in report.settings.items():
-        if setting.infra_failed:
-            console.print(f"  [yellow]{name}: {len(setting.infra_failed)} tasks lost to the cluster (a node or worker "
-                          "died past the retries), not counted; run the same command again to retry them[/]")
+    console.print(eval_table(report, f"{identity.name} on {run.dataset}: resolve rate"))
     for line in report.skipped:
         console.print(f"  [yellow]skipped, cannot be graded: {line}[/]")
+    for setting, outcome in report.settings.items():
+        for instance, error in outcome.failed.items():
+            console.print(f"  [red]{setting} {instance} did not finish: {error}[/]")
     console.print(f"report: {run.out / 'report.json'}, {run.out / 'report.html'}")
-    return 0
+    if report.failed:
+        console.print(f"[bold red]{report.failed} runs did not finish[/] and count in no rate; rerun the same "
+                      "command to run them again")
+    return 1 if report.failed else 0
 
 
 def _data_build(args: argparse.Namespace) -> int:
@@ -325,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="swe-srl", description="Train software-engineering agents with Supervised Reinforcement Learning."
     )
+    parser.add_argument("--version", action="version", version=f"swe-srl {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does (sandboxes, images, grading)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -349,11 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(dbuild, DataBuildConfig, "data", DATA_FLAGS)
 
     train = sub.add_parser("train", help="training recipes").add_subparsers(dest="subcommand", required=True)
-    srl = train.add_parser("srl", help="SRL: GRPO on the step-wise similarity reward")
+    srl = train.add_parser("srl", help="SRL: GRPO on the step-wise similarity reward",
+                           epilog=fields_help(TrainConfig, SRL_SECTIONS), formatter_class=RAW)
     srl.add_argument("--config", required=True, help=f"a preset ({', '.join(presets_in(PRESETS_DIR))}) or a YAML file")
     srl.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. run.steps=50 data.path=runs/data/dataset")
     srl.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
-    sft = train.add_parser("sft", help="SFT baseline on the same step-wise data (loss on the expert's turns only)")
+    sft = train.add_parser("sft", help="SFT baseline on the same step-wise data (loss on the expert's turns only)",
+                           epilog=fields_help(TrainConfig, SFT_SECTIONS), formatter_class=RAW)
     sft.add_argument("--config", required=True, help=f"a preset ({', '.join(presets_in(PRESETS_DIR))}) or a YAML file")
     sft.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. sft.mode=trajectory data.path=...")
     sft.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")

@@ -13,11 +13,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence, TypeVar, get_args, get_origin
 
-from swe_srl.config.loading import PRESETS_ROOT, field_default, field_hint, load, presets_in, section_types, union_members
+from swe_srl.config.docs import field_docs
+from swe_srl.config.loading import (
+    PRESETS_ROOT, field_default, field_hint, field_hints, load, presets_in, section_types, union_members,
+)
 from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS
 from swe_srl.prompt import PromptRecipe
 
 C = TypeVar("C")
+HELP_KEY_WIDTH = 36  # the field=default column of a command's field list; longer ones put the doc below
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,31 @@ def _default_text(cls: type, section: str, name: str) -> str:
     if default is None or default == "" or default == ():
         return "default: unset"
     return "default: " + (" ".join(map(str, default)) if isinstance(default, tuple) else str(default))
+
+
+def fields_help(cls: type, sections: Sequence[str] | None = None) -> str:
+    """Every field of config class ``cls`` (of ``sections``, default all) as ``section.field=default  doc`` lines."""
+    rows = []
+    for section, section_cls in section_types(cls).items():
+        if sections is None or section in sections:
+            docs = field_docs(section_cls)
+            rows += [(f"{section}.{name}={_default_value(section_cls, name)}", docs[name])
+                     for name in field_hints(section_cls)]
+    width = min(HELP_KEY_WIDTH, max(len(key) for key, _ in rows))
+    lines = [f"  {key}\n  {'':{width}}  {doc}" if len(key) > width and doc else f"  {key:{width}}  {doc}".rstrip()
+             for key, doc in rows]
+    return "config fields (set as section.field=value, or field=value where the name is unique):\n" + "\n".join(lines)
+
+
+def _default_value(section_cls: type, name: str) -> str:
+    default = field_default(section_cls, name)
+    if default is dataclasses.MISSING:
+        return "(required)"
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, tuple):
+        return "[" + ",".join(map(str, default)) + "]"
+    return '""' if default == "" else str(default)
 
 
 def _argument(cls: type, flag: Flag) -> dict[str, Any]:

@@ -63,8 +63,11 @@ def eval_table(report: Any, title: str) -> Table:
         cells = []
         for s in report.settings.values():
             rate = s.overall if label == "overall" else s.per_repo.get(label)
-            cells.append("-" if rate is None else f"{100 * rate.rate:.1f}% ({rate.resolved}/{rate.total})")
+            shown = rate is not None and rate.total  # no finished run: no rate
+            cells.append(f"{100 * rate.rate:.1f}% ({rate.resolved}/{rate.total})" if shown else "-")
         table.add_row(f"[bold]{label}[/]" if label == "overall" else label, *cells)
+    if report.failed:
+        table.add_row("[red]not finished (rerun to retry)[/]", *(str(len(s.failed)) for s in report.settings.values()))
     return table
 
 

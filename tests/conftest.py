@@ -79,6 +79,23 @@ def _wait_until_it_answers(address: str, service: subprocess.Popen, log: Path, w
             time.sleep(0.1)
 
 
+@pytest.fixture(scope="session")
+def two_finals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """runs/a/sft/final and runs/a/srl/final: the same tiny architecture, different weights."""
+    pytest.importorskip("torch")
+    from swe_srl.train.tiny import tiny_model, tiny_tokenizer
+
+    root = tmp_path_factory.mktemp("runs") / "a"
+    tokenizer = tiny_tokenizer()
+    folders = []
+    for stage, seed in (("sft", 0), ("srl", 1)):
+        final = root / stage / "final"
+        tiny_model(tokenizer, seed=seed).save_pretrained(final)
+        tokenizer.save_pretrained(final)
+        folders.append(final)
+    return folders[0], folders[1]
+
+
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A head node process (one sandbox slot) for a test module; its nodes import this checkout."""

@@ -17,7 +17,7 @@ from swe_srl.errors import ConfigError, DataError
 from swe_srl.formats.importing import import_paths
 from swe_srl.jobs.batch import Job, run_batch
 from swe_srl.jobs.store import RunStore
-from swe_srl.recipes.collect import ROWS_FILE, RUNS_DIR, STORE_FILE, SUMMARY_FILE, collect
+from swe_srl.recipes.collect import ROWS_FILE, RUNS_DIR, STORE_FILE, SUMMARY_FILE, collect, scripted_teacher
 from swe_srl.tasks.task import Task
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ FAKE_COLLECT = textwrap.dedent('''
     import sys, time
     from pathlib import Path
     from swe_srl.actions import Action
-    from swe_srl.recipes.collect import collect
+    from swe_srl.recipes.collect import collect, scripted_teacher
     from swe_srl.tasks.task import Task
     from swe_srl.trajectory import Step, Trajectory
 
@@ -47,7 +47,7 @@ FAKE_COLLECT = textwrap.dedent('''
     tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, f"issue {i}", "", fail_to_pass=("t",), image="img",
                   eval_script="#!/bin/bash\\n", log_parser="parse_log_pytest", eval_type="pass_and_fail")
              for i in range(4)]
-    collect(tasks, None, Path(sys.argv[1]), samples=(0, 1), workers=2, run_one=run_one)
+    collect(tasks, scripted_teacher(), Path(sys.argv[1]), samples=(0, 1), workers=2, run_one=run_one)
 ''')
 
 
@@ -124,9 +124,9 @@ def test_failed_jobs_are_not_stored_and_are_retried(tmp_path: Path) -> None:
                        metadata={"trajectory_id": job.key, "seed": job.sample})
         return {"key": job.key, "trajectory": t.to_json()}
 
-    first = collect(tasks, None, tmp_path, workers=3, run_one=flaky)
+    first = collect(tasks, scripted_teacher(), tmp_path, workers=3, run_one=flaky)
     assert first.failed == 1 and first.total == 2 and first.runs == 2
-    second = collect(tasks, None, tmp_path, workers=3, run_one=flaky)
+    second = collect(tasks, scripted_teacher(), tmp_path, workers=3, run_one=flaky)
     assert second.failed == 0 and second.runs == 1 and second.reused == 2 and second.total == 3
     assert sorted(calls) == sorted(["org__repo-0_0", "org__repo-1_0", "org__repo-1_0", "org__repo-2_0"])
 
@@ -184,7 +184,6 @@ def test_collect_runs_on_the_local_backend(tmp_path: Path, docker_client, monkey
     from tests.sandbox.local_helpers import require_bwrap
 
     require_bwrap()
-    from swe_srl.recipes.collect import scripted_teacher
     from swe_srl.sandbox.docker import DockerSandbox
     from swe_srl.tasks.bundled import bundled_tasks
 
@@ -215,8 +214,34 @@ def test_ungradable_rows_stop_collect_before_any_job_or_are_skipped_and_counted(
         return {"key": job.key, "trajectory": t.to_json()}
 
     with pytest.raises(DataError, match=r"rows.jsonl: field 'image': row 2 \(org__repo-2\)"):
-        collect([good, legacy], None, tmp_path / "a", samples=(0,), run_one=run_one, source="rows.jsonl")
+        collect([good, legacy], scripted_teacher(), tmp_path / "a", samples=(0,), run_one=run_one, source="rows.jsonl")
     assert calls == [] and not (tmp_path / "a").exists()
-    summary = collect([good, legacy], None, tmp_path / "b", samples=(0,), run_one=run_one, skip_ungradable=True)
+    summary = collect([good, legacy], scripted_teacher(), tmp_path / "b", samples=(0,), run_one=run_one,
+                      skip_ungradable=True)
     assert calls == ["org__repo-1_0"] and summary.total == 1 and summary.skipped_ungradable == 1
     assert json.loads((tmp_path / "b" / SUMMARY_FILE).read_text())["skipped_ungradable"] == 1
+
+
+def test_a_folder_of_one_teachers_runs_refuses_another_teacher(tmp_path: Path) -> None:
+    from swe_srl.actions import Action
+    from swe_srl.recipes.collect import Teacher, run_record
+    from swe_srl.trajectory import Step, Trajectory
+
+    tasks = [Task(f"org__repo-{i}", "org/repo", "0" * 40, "issue", "", **GRADABLE) for i in range(2)]
+    calls: list[str] = []
+
+    def runner(model: str):
+        def run_one(job: Job) -> dict:
+            calls.append(job.key)
+            t = Trajectory(job.task.instance_id, "agent", (Step(Action.submit(), ""),), resolved=True,
+                           metadata={"trajectory_id": job.key, "seed": job.sample})
+            return run_record(model)(job, t)
+
+        return run_one
+
+    first = collect(tasks, scripted_teacher(), tmp_path, run_one=runner("scripted"))
+    assert first.total == 2 and {r["model"] for _, r in RunStore(tmp_path / RUNS_DIR).items()} == {"scripted"}
+    other = Teacher(scripted_teacher().act, "/runs/a/srl/final@sha256:0123456789abcdef")
+    with pytest.raises(ConfigError, match=r"is a run of model 'scripted', not '/runs/a/srl/final@sha256:"):
+        collect(tasks, other, tmp_path, run_one=runner(other.model))
+    assert len(calls) == 2  # refused before any run

@@ -42,6 +42,58 @@ def test_bad_values_name_the_flag(tmp_path, capsys):
     assert "build.out has no default: pass --out" in " ".join(capsys.readouterr().out.split())
 
 
+def test_version_is_the_packages(capsys):
+    import swe_srl
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"swe-srl {swe_srl.__version__}"
+
+
+def test_field_docs_are_the_comments_beside_each_field():
+    from dataclasses import dataclass
+
+    from swe_srl.config.docs import field_docs
+
+    @dataclass
+    class Section:
+        marker: str = "#"  # a '#' in a default is no comment
+        # a doc on the line above,
+        # over two lines
+        above: int = 1
+        bare: float = 0.5
+
+    assert field_docs(Section) == {"marker": "a '#' in a default is no comment",
+                                   "above": "a doc on the line above, over two lines", "bare": ""}
+
+
+@pytest.mark.parametrize(("command", "sections", "absent"), [
+    ("srl", ("model", "lora", "data", "rollout", "grpo", "optim", "run"), "sft."),
+    ("sft", ("model", "lora", "data", "optim", "run", "sft"), "grpo."),
+])
+def test_train_help_lists_every_field_with_its_default_and_doc(command, sections, absent, capsys):
+    import dataclasses
+
+    from swe_srl.config.docs import field_docs
+    from swe_srl.config.train import TrainConfig
+
+    with pytest.raises(SystemExit):
+        main(["train", command, "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    listed = " ".join(" ".join(lines[lines.index(next(l for l in lines if l.startswith("config fields"))):]).split())
+    defaults = TrainConfig()
+    for section in sections:
+        part = getattr(defaults, section)
+        for f in dataclasses.fields(part):
+            doc = field_docs(type(part))[f.name]
+            assert doc, f"{section}.{f.name} has no comment: --help would list it without a doc"
+            value = getattr(part, f.name)
+            shown = ('""' if value == "" else str(value).lower() if isinstance(value, bool)
+                     else "[" + ",".join(value) + "]" if isinstance(value, tuple) else str(value))
+            assert f"{section}.{f.name}={shown} {' '.join(doc.split())}" in listed
+    assert f" {absent}" not in listed and "model.path=tiny a hub id or local folder" in listed
+
+
 def test_ray_flag_and_cluster_fields_set_the_cluster_section(tmp_path, capsys):
     args = build_parser().parse_args(["eval", "--model", "m", "--out", str(tmp_path), "--ray", "local",
                                       "--set", "cluster.sandboxes_per_node=3"])

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import threading
 from typing import Callable
 
 from swe_srl.agent.client import ModelClient
 from swe_srl.config.sections import ClientConfig
-from swe_srl.errors import ConfigError
 
 
 def client_factory(config: ClientConfig) -> Callable[[], ModelClient]:
     """A function giving one client per job: OpenAI-compatible with ``base_url``, else a local model.
 
-    A local model is loaded once and shared by every job (generation holds no per-run state).
+    A local model is loaded at the first call (so a recipe's checks run before the weights load)
+    and shared by every job (generation holds no per-run state); it is named by the folder as given.
+    Check the folder first with ``agent.identity.model_identity``.
     """
     if config.base_url:
         from swe_srl.agent.openai_client import OpenAIClient, OpenAIConfig
@@ -24,10 +25,17 @@ def client_factory(config: ClientConfig) -> Callable[[], ModelClient]:
                               native_tools={"auto": "auto", "on": True, "off": False}[config.native_tools],
                               price_prompt=config.price_prompt, price_completion=config.price_completion)
         return lambda: OpenAIClient(served)
-    if not Path(config.model).is_dir():
-        raise ConfigError(f"--model {config.model!r}: give --base-url for a served model, or a local model folder")
     from swe_srl.agent.local_client import TransformersClient
 
-    client = TransformersClient.from_pretrained(config.model, temperature=config.temperature,
-                                                max_new_tokens=config.max_new_tokens)
-    return lambda: client
+    lock = threading.Lock()
+    loaded: list[ModelClient] = []
+
+    def local() -> ModelClient:
+        with lock:
+            if not loaded:
+                loaded.append(TransformersClient.from_pretrained(
+                    config.model, name=config.model, temperature=config.temperature,
+                    max_new_tokens=config.max_new_tokens))
+            return loaded[0]
+
+    return local

@@ -14,6 +14,8 @@ from swe_srl.config.loading import PRESETS_ROOT, load, to_dict
 from swe_srl.prompt_recipe import dataset_recipe
 
 PRESETS_DIR = PRESETS_ROOT / "train"
+SRL_SECTIONS = ("model", "lora", "data", "rollout", "grpo", "optim", "run")  # what `train srl` reads
+SFT_SECTIONS = ("model", "lora", "data", "optim", "run", "sft")  # what `train sft` reads
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class LoraConfig:
     r: int = 16  # adapter rank
     alpha: int = 32  # scaling numerator (alpha / r)
     dropout: float = 0.0  # keep 0 so the first update's policy ratio is exactly 1
+    # the layers that get adapters
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -48,8 +51,8 @@ class DataConfig:
 class RolloutConfig:
     backend: str = "transformers"  # transformers | vllm
     num_generations: int = 8  # G, completions per prompt (paper: 8)
-    temperature: float = 1.0  # paper: 1.0
-    top_p: float = 1.0
+    temperature: float = 1.0  # sampling temperature (paper: 1.0)
+    top_p: float = 1.0  # nucleus sampling; 1: off
     max_new_tokens: int = 1024  # completions are cut here (and then usually fail the format)
     response_prefix: str = ""  # text opened for the model after the generation prompt, e.g. "<think>\n"
     generation_batch_size: int = 64  # prompts per generate() call on the transformers backend
@@ -61,11 +64,11 @@ class RolloutConfig:
 class GrpoConfig:
     prompts_per_step: int = 64  # groups in one batch after dynamic sampling
     dynamic_sampling: bool = True  # drop groups whose reward std <= std_epsilon and resample
-    std_epsilon: float = 1e-4
+    std_epsilon: float = 1e-4  # a group whose reward std is at most this is dropped (dynamic sampling)
     max_sampling_rounds: int = 8  # give up filling a batch after this many rounds
     advantage_eps: float = 1e-6  # (r - mean) / (std + eps)
     clip_low: float = 0.2  # ratio clipped to [1 - clip_low, 1 + clip_high]
-    clip_high: float = 0.2
+    clip_high: float = 0.2  # the upper clip (clip_low's pair)
     kl_beta: float = 0.0  # KL loss coefficient (paper: 0)
     log_kl: bool = True  # compute KL to the reference for the log even when kl_beta is 0 (one more forward)
     updates_per_step: int = 1  # optimizer steps per batch: the batch is split in this many parts
@@ -76,24 +79,24 @@ class GrpoConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    lr: float = 5e-7  # paper, SRL
-    weight_decay: float = 0.0
-    beta1: float = 0.9
-    beta2: float = 0.999
-    max_grad_norm: float = 1.0
+    lr: float = 5e-7  # learning rate (the paper's for SRL)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    beta1: float = 0.9  # AdamW's first-moment decay
+    beta2: float = 0.999  # AdamW's second-moment decay
+    max_grad_norm: float = 1.0  # gradients are clipped to this global norm
     warmup_steps: int = 0  # optimizer steps of linear warm-up
     schedule: str = "constant"  # constant | cosine (over all optimizer steps)
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    output_dir: str = "runs/srl"
-    steps: int = 100  # GRPO steps (batches)
-    seed: int = 0
+    output_dir: str = "runs/srl"  # config.json, metrics, checkpoints and final/ (the trained model) go here
+    steps: int = 100  # GRPO steps (batches); train srl only
+    seed: int = 0  # for the model's init (tiny), sampling and the data order
     save_every: int = 50  # checkpoint every N steps (and at the end); 0: only at the end
     keep_checkpoints: int = 2  # older checkpoints are deleted
     resume: bool = False  # continue from the newest checkpoint in output_dir
-    tensorboard: bool = True
+    tensorboard: bool = True  # also write TensorBoard event files beside metrics.jsonl
     merge_on_save: bool = False  # also write merged full weights at the end of a LoRA run
     distributed: str = "none"  # none | fsdp (train srl; launch with torchrun or accelerate launch)
     device: str = "auto"  # auto | cpu | cuda

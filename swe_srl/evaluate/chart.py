@@ -52,8 +52,10 @@ def render_html(report: EvalReport) -> str:
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{LABEL_WIDTH + BAR_WIDTH + 160}" height="{y + 10}" '
            f'font-family="sans-serif" font-size="12">{"".join(parts)}</svg>')
     title = f"Resolve rate: {report.model} on {report.dataset}"
+    unfinished = (f"<p>{report.failed} runs did not finish (listed in report.json); they count in no rate "
+                  "until a rerun finishes them.</p>\n" if report.failed else "")
     return (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>\n"
-            f"<body><h2>{html.escape(title)}</h2>\n{svg}\n</body></html>\n")
+            f"<body><h2>{html.escape(title)}</h2>\n{unfinished}{svg}\n</body></html>\n")
 
 
 def write_png(report: EvalReport, dest: Path) -> bool:

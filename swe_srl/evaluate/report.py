@@ -13,6 +13,10 @@ from swebench.harness.constants import APPLY_PATCH_FAIL, APPLY_PATCH_PASS
 
 # Status of a graded test that the test log never mentions (deselected, collection error, crash).
 MISSING = "MISSING"
+# What run_instance logs when it gives up for a reason outside the patch: the grading container
+# could not be made, or an unexpected exception (the engine stopped the container mid-run, say).
+# A patch that does not apply or tests that time out end in its EvaluationError instead.
+INFRASTRUCTURE_MARKERS = ("Error creating container for ", "Error in evaluating model for ")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class GradeReport:
     duration_s: float = 0.0  # wall time of the harness call (container start to removal)
     set_aside: Mapping[str, str] = field(default_factory=dict)  # path -> reason: parts of the patch not graded
     distrusted: str | None = None  # why the test log was not believed (guard.py); such a patch is not resolved
+    # The harness failed for a reason outside the patch (the engine, the container): no verdict at all.
+    infrastructure: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of this report."""
@@ -45,6 +51,7 @@ class GradeReport:
             "duration_s": round(self.duration_s, 3),
             "set_aside": dict(self.set_aside),
             "distrusted": self.distrusted,
+            "infrastructure": self.infrastructure,
         }
 
 
@@ -73,8 +80,10 @@ def build_report(
         # The harness logs APPLY_PATCH_PASS once one of its apply commands succeeded.
         applied = APPLY_PATCH_PASS in instance_log and APPLY_PATCH_FAIL not in instance_log
     error: str | None = None
+    infrastructure = False
     if entry is None:
         error = harness_error(instance_log) or "the harness returned no report; see run_instance.log"
+        infrastructure = any(marker in instance_log for marker in INFRASTRUCTURE_MARKERS)
     elif not entry.get("patch_successfully_applied"):
         # Despite its name, this flag is False whenever the test log could not be parsed.
         reason = entry.get("infra_failure_reason")
@@ -90,6 +99,7 @@ def build_report(
         error=error,
         log_dir=log_dir,
         duration_s=duration_s,
+        infrastructure=infrastructure,
     )
 
 

@@ -29,9 +29,10 @@ class SettingReport:
     setting: str
     overall: RepoRate
     per_repo: Mapping[str, RepoRate]
-    instances: Mapping[str, bool] = field(default_factory=dict)  # instance id -> resolved
-    failed: tuple[str, ...] = ()  # instances whose run raised (counted unresolved)
-    infra_failed: tuple[str, ...] = ()  # instances whose node or worker died past its retries (not counted at all)
+    instances: Mapping[str, bool] = field(default_factory=dict)  # instance id -> resolved, of finished runs
+    # instance id -> why its run did not finish (a model server down, a sandbox that would not start):
+    # not counted in any rate, not stored, run again by the next evaluation into the same folder
+    failed: Mapping[str, str] = field(default_factory=dict)
     steps: int = 0
     tokens: int = 0
     cost: float = 0.0
@@ -39,8 +40,7 @@ class SettingReport:
     def to_json(self) -> dict[str, Any]:
         return {"setting": self.setting, "overall": self.overall.to_json(),
                 "per_repo": {repo: r.to_json() for repo, r in sorted(self.per_repo.items())},
-                "instances": dict(sorted(self.instances.items())), "failed": list(self.failed),
-                "infra_failed": list(self.infra_failed),
+                "instances": dict(sorted(self.instances.items())), "failed": dict(sorted(self.failed.items())),
                 "steps": self.steps, "tokens": self.tokens, "cost": round(self.cost, 6)}
 
 
@@ -54,20 +54,24 @@ class EvalReport:
     revision: str = ""  # the hub commit, or the task file's content hash
     rows: int = 0  # rows in the dataset as given (after --instances / --limit)
     skipped: tuple[str, ...] = ()  # "row N (instance): field 'x' ..." for each ungradable row skipped
+    model_id: str = ""  # the model's identity (agent/identity.py), as in the predictions' model_name_or_path
+
+    @property
+    def failed(self) -> int:
+        """Runs that did not finish, over all settings: the evaluation is not complete while any remain."""
+        return sum(len(report.failed) for report in self.settings.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "dataset": self.dataset, "revision": self.revision, "rows": self.rows,
+        return {"model": self.model, "model_name_or_path": self.model_id, "dataset": self.dataset,
+                "revision": self.revision, "rows": self.rows,
                 "skipped_ungradable": list(self.skipped),
                 "settings": {name: report.to_json() for name, report in self.settings.items()}}
 
 
-def setting_report(setting: str, records: Iterable[Mapping[str, Any]], failed: Iterable[tuple[str, str]] = (),
-                   infra_failed: Iterable[str] = ()) -> SettingReport:
-    """Aggregate run records ({instance_id, repo, resolved, steps, tokens, cost}) and failed (id, repo).
-
-    ``infra_failed`` instances lost to the machines (a node that died, past the retries) are listed
-    but left out of every count: the model never ran on them, so they are neither resolved nor not.
-    """
+def setting_report(setting: str, records: Iterable[Mapping[str, Any]],
+                   failed: Mapping[str, str] | None = None) -> SettingReport:
+    """Aggregate finished runs' records ({instance_id, repo, resolved, steps, tokens, cost}); ``failed``
+    (instance id -> error) are the runs that did not finish, kept apart from the rates."""
     per_repo: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     instances: dict[str, bool] = {}
     steps = tokens = 0
@@ -81,13 +85,6 @@ def setting_report(setting: str, records: Iterable[Mapping[str, Any]], failed: I
         steps += int(record.get("steps", 0))
         tokens += int(record.get("tokens", 0))
         cost += float(record.get("cost", 0.0))
-    failed_ids = []
-    for instance_id, repo in failed:
-        if instance_id in instances:
-            continue
-        failed_ids.append(instance_id)
-        instances[instance_id] = False
-        per_repo[repo][1] += 1  # a run that crashed is a task not resolved, not a task skipped
     total = sum(c[1] for c in per_repo.values())
     resolved = sum(c[0] for c in per_repo.values())
     return SettingReport(
@@ -95,8 +92,7 @@ def setting_report(setting: str, records: Iterable[Mapping[str, Any]], failed: I
         overall=RepoRate(resolved, total),
         per_repo={repo: RepoRate(*counts) for repo, counts in per_repo.items()},
         instances=instances,
-        failed=tuple(sorted(failed_ids)),
-        infra_failed=tuple(sorted(set(infra_failed) - set(instances))),
+        failed={instance: error for instance, error in sorted((failed or {}).items()) if instance not in instances},
         steps=steps,
         tokens=tokens,
         cost=cost,

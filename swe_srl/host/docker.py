@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import tarfile
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Mapping
 
 import docker
 
-from swe_srl.errors import SandboxError
+from swe_srl.errors import SandboxError, clip
 from swe_srl.host.owners import DEFAULT_LIFETIME, OWNER_LABEL, owner_alive, owner_id
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,11 @@ def docker_client(client: Any | None = None, *, timeout: int | None = None) -> A
         client = docker.from_env(**({"timeout": timeout} if timeout else {}))
         client.ping()
     except docker.errors.DockerException as err:
-        raise SandboxError(f"no Docker engine answers ({err}); start one (`dockerd &`) or use the local backend"
-                           ) from None
+        where = os.environ.get("DOCKER_HOST") or "the default socket"
+        raise SandboxError(f"no Docker engine answers at {where} ({clip(str(err), 240)}); start one "
+                           "(`sudo dockerd &`) or point DOCKER_HOST at one. `--sandbox local` (sandbox.backend: "
+                           "local) runs the agents' sandboxes without it, in bubblewrap; grading by the swebench "
+                           "harness still needs the engine") from None
     return client
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from swe_srl.errors import ConfigError
+from swe_srl.errors import ConfigError, SweSrlError
 from swe_srl.jobs.store import RunStore
 from swe_srl.tasks.task import Task
 
@@ -117,7 +117,8 @@ def _finish_future(finish: "Finisher", job: Job, future: Future) -> None:
     try:
         record = future.result()
     except Exception as err:  # one job's failure must not stop the others
-        log.error("%s failed: %s", job.key, err, exc_info=True)
+        # Ours say what went wrong (a model server down, a sandbox that would not start): one line.
+        log.error("%s failed: %s", job.key, err, exc_info=not isinstance(err, SweSrlError))
         finish.failed(job, f"{type(err).__name__}: {err}")
     else:
         finish.stored(job, record)

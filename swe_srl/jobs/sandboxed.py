@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Sequence
 from swe_srl.actions import Action
 from swe_srl.config.sections import ClusterConfig
 from swe_srl.dialects import DEFAULT_DIALECT, get_dialect
+from swe_srl.errors import SandboxError
 from swe_srl.evaluate.grade import GRADE_LABEL, grade
 from swe_srl.host.docker import docker_client, reap_leftovers
 from swe_srl.images.task_image import ensure_task_image
@@ -38,8 +39,12 @@ StartSlot = Callable[[], AbstractContextManager[Any]]  # held while a sandbox st
 
 
 def harness_grade(task: Task, patch: str, run_id: str, log_dir: Path) -> bool:
-    """Whether the official swebench harness resolves ``task`` with ``patch``."""
-    return grade(task, patch, run_id=run_id, log_dir=log_dir).resolved
+    """Whether the official swebench harness resolves ``task`` with ``patch``; SandboxError when the
+    harness failed for a reason outside the patch, so the job is not stored and a rerun retries it."""
+    report = grade(task, patch, run_id=run_id, log_dir=log_dir)
+    if report.infrastructure:
+        raise SandboxError(f"grading {task.instance_id} failed outside the patch: {report.error}")
+    return report.resolved
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ from swe_srl.atomic import remove_stale_temps, write_text_atomic
 from swe_srl.errors import ConfigError, DataError
 
 
+MODEL_FIELD = "model"  # a record's model (or teacher): one per store
+
+
 class RunStore:
     """A folder of one ``<key>.json`` record per finished job."""
 
@@ -49,3 +52,11 @@ class RunStore:
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for key in self.keys():
             yield key, self.get(key)
+
+    def require_model(self, model: str) -> None:
+        """Refuse a folder holding a run of another model (its ``model`` field): a resumed batch would
+        reuse that run as this model's. A record naming no model (an older layout) is kept."""
+        for key, record in self.items():
+            if record.get(MODEL_FIELD, model) != model:
+                raise ConfigError(f"{self.path(key)} is a run of model {record[MODEL_FIELD]!r}, not {model!r}; "
+                                  f"write each model's runs into their own --out folder (or delete {self.folder})")

@@ -47,9 +47,6 @@ STORE_FILE = "trajectories.jsonl"
 SUMMARY_FILE = "summary.json"
 RUNS_DIR = "runs"
 
-Teacher = Act  # acts on one job through the sandbox's tools and can read its diff
-
-
 @dataclass(frozen=True)
 class CollectSummary:
     runs: int  # jobs run now
@@ -77,20 +74,28 @@ class CollectSummary:
                 "cost": round(self.cost, 6), "path": str(self.path)}
 
 
+@dataclass(frozen=True)
+class Teacher:
+    """Who acts on each job, through the sandbox's tools (reading its diff too), and its name in run records."""
+
+    act: Act
+    model: str  # "scripted", "replay", or the model's identity key (agent/identity.py); one per folder
+
+
 def scripted_teacher() -> Teacher:
     """The scripted known-fix route; the job's sample is the route's seed."""
-    return lambda job, execute, diff: scripted.record(job.task, job.sample, execute)
+    return Teacher(lambda job, execute, diff: scripted.record(job.task, job.sample, execute), "scripted")
 
 
-def agent_teacher(make_client: Callable[[], ModelClient], config: AgentConfig = AgentConfig()) -> Teacher:
-    """A model behind the agent loop; ``make_client`` is called once per job (clients are per thread)."""
+def agent_teacher(make_client: Callable[[], ModelClient], model: str, config: AgentConfig = AgentConfig()) -> Teacher:
+    """A model (identity key ``model``) behind the agent loop; ``make_client`` is called once per job."""
 
     def teach(job: Job, execute: Execute, diff: Callable[[], str]) -> Trajectory:
         trajectory = run_agent(job.task, make_client(), execute, config, diff=diff)
         meta = {**trajectory.metadata, "trajectory_id": job.key, "seed": job.sample, "teacher": "agent"}
         return replace(trajectory, metadata=meta)
 
-    return teach
+    return Teacher(teach, model)
 
 
 def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
@@ -104,7 +109,7 @@ def replay_teacher(trajectories: Iterable[Trajectory]) -> Teacher:
         meta = {**trajectory.metadata, "trajectory_id": job.key, "seed": job.sample, "teacher": "replay"}
         return replace(trajectory, metadata=meta)
 
-    return teach
+    return Teacher(teach, "replay")
 
 
 def recorded_dialect(trajectories: Iterable[Trajectory]) -> str | None:
@@ -113,10 +118,14 @@ def recorded_dialect(trajectories: Iterable[Trajectory]) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
-def run_record(job: Job, trajectory: Trajectory) -> dict[str, Any]:
-    """What the store keeps of one graded run: the whole trajectory."""
-    return {"key": job.key, "instance_id": job.task.instance_id, "sample": job.sample,
-            "resolved": trajectory.resolved, "trajectory": trajectory.to_json()}
+def run_record(model: str) -> Callable[[Job, Trajectory], dict[str, Any]]:
+    """What the store keeps of one graded run of ``model``: the whole trajectory."""
+
+    def record(job: Job, trajectory: Trajectory) -> dict[str, Any]:
+        return {"key": job.key, "instance_id": job.task.instance_id, "sample": job.sample, "model": model,
+                "resolved": trajectory.resolved, "trajectory": trajectory.to_json()}
+
+    return record
 
 
 def collect(
@@ -138,20 +147,22 @@ def collect(
 
     Every row of ``tasks`` (read from ``source``) is checked first: one the harness cannot grade
     stops the collection before any sandbox starts, or with ``skip_ungradable`` is left out and
-    counted. The sandbox's tools word their results in ``dialect``. ``backend`` names the sandbox
-    backend (sandbox/backends.py), ``cluster`` where the jobs run (threads here or a Ray cluster);
-    ``run_one`` replaces the sandbox-and-harness job runner (tests).
+    counted; a folder holding runs of another teacher is refused. The sandbox's tools word their
+    results in ``dialect``. ``backend`` names the sandbox backend (sandbox/backends.py), ``cluster``
+    where the jobs run (threads here or a Ray cluster); ``run_one`` replaces the sandbox-and-harness
+    job runner (tests).
     """
     checked = check_rows(tasks, source, skip_ungradable=skip_ungradable)
-    if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs
-        require_registry_images(checked.tasks)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)  # an output rewrite cut short by the last crash
     store = RunStore(out_dir / RUNS_DIR)
     _adopt_rows(out_dir / ROWS_FILE, store)
+    store.require_model(teacher.model)
+    if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs
+        require_registry_images(checked.tasks)
     jobs = [Job(task, sample) for task in checked.tasks for sample in samples]
-    plan = JobPlan(teacher, run_record, out_dir / "grading", "collect", backend, dialect=dialect)
+    plan = JobPlan(teacher.act, run_record(teacher.model), out_dir / "grading", "collect", backend, dialect=dialect)
     try:
         result = run_jobs(jobs, plan, store, workers=workers, progress=progress, run_one=run_one, cluster=cluster)
     except BaseException:

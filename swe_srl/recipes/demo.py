@@ -48,17 +48,19 @@ class DemoResult:
 
     @property
     def ok(self) -> bool:
-        """The pipeline ran through and every expert run resolved its task."""
+        """The pipeline ran through, every expert run resolved its task, and every eval run finished."""
         return (
             self.collected is not None
             and self.collected.total == self.collected.resolved > 0
             and self.evaluation is not None
+            and self.evaluation.failed == 0
         )
 
 
 def run_demo(workdir: Path, say: Callable[[str], None] = lambda _: None) -> DemoResult:
     """Run every stage into ``workdir``; ``say`` hears one line per stage. Reruns resume."""
     from swe_srl.agent.factory import client_factory
+    from swe_srl.agent.identity import model_identity
     from swe_srl.agent.loop import AgentConfig
     from swe_srl.config.sections import ClientConfig
     from swe_srl.evaluate.oracle import SETTINGS
@@ -96,11 +98,10 @@ def run_demo(workdir: Path, say: Callable[[str], None] = lambda _: None) -> Demo
     result.srl_history = trained.history or _logged_history(trained.output_dir)
 
     say("4/4 eval: the trained model as an agent on the bundled tasks, both settings")
-    make_client = client_factory(ClientConfig(model=str(trained.final_model), max_new_tokens=96))
+    student = ClientConfig(model=str(trained.final_model), max_new_tokens=96)
     agent = AgentConfig(max_steps=EVAL_MAX_STEPS, stepwise=stepwise)
-    result.evaluation = evaluate(
-        tasks, make_client, workdir / "eval", model="tiny-srl", dataset="bundled", settings=SETTINGS, config=agent, workers=2
-    )
+    result.evaluation = evaluate(tasks, client_factory(student), workdir / "eval", model=model_identity(student),
+                                 dataset="bundled", settings=SETTINGS, config=agent, workers=2)
     return result
 
 

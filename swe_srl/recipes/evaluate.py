@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from swe_srl.agent.client import ModelClient
+from swe_srl.agent.identity import ModelIdentity
 from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.atomic import write_text_atomic
 from swe_srl.config.sections import ClusterConfig
@@ -52,14 +53,15 @@ def agent_in(setting: str, make_client: Callable[[], ModelClient], config: Agent
     return act
 
 
-def eval_record(setting: str) -> Callable[[Job, Trajectory], dict[str, Any]]:
-    """What the store keeps of one graded run in ``setting``: the prediction, the verdict, the costs, the run."""
+def eval_record(setting: str, model: str) -> Callable[[Job, Trajectory], dict[str, Any]]:
+    """What the store keeps of one graded run of ``model`` (an identity key) in ``setting``: the prediction,
+    the verdict, the costs, the run."""
 
     def record(job: Job, trajectory: Trajectory) -> dict[str, Any]:
         task, meta = job.task, trajectory.metadata
         return {
             "key": job.key, "instance_id": task.instance_id, "repo": task.repo, "setting": setting,
-            "model": meta.get("model"), "resolved": trajectory.resolved, "patch": trajectory.patch,
+            "model": model, "resolved": trajectory.resolved, "patch": trajectory.patch,
             "stop_reason": meta.get("stop_reason"), "steps": len(trajectory.steps),
             "malformed": meta.get("malformed", 0),
             "tokens": int(meta.get("prompt_tokens", 0)) + int(meta.get("completion_tokens", 0)),
@@ -75,7 +77,7 @@ def evaluate(
     make_client: Callable[[], ModelClient],
     out_dir: Path,
     *,
-    model: str,
+    model: ModelIdentity,
     dataset: str,
     settings: Sequence[str] = SETTINGS,
     config: AgentConfig = AgentConfig(),
@@ -87,58 +89,54 @@ def evaluate(
     skip_ungradable: bool = False,
     cluster: ClusterConfig = ClusterConfig(),
 ) -> EvalReport:
-    """Evaluate ``make_client``'s model on ``tasks`` of ``dataset`` (at ``revision``) in each setting.
+    """Evaluate ``make_client``'s model (``model``) on ``tasks`` of ``dataset`` (at ``revision``) in each setting.
 
-    Every row is checked first: one the harness cannot grade stops the evaluation before any
-    sandbox starts, or with ``skip_ungradable`` is left out and listed in the report. A stopped
-    evaluation resumes. ``backend`` names the sandbox backend (sandbox/backends.py), ``cluster`` where
-    the jobs run (threads here or a Ray cluster); ``run_one(job, setting)`` replaces the
-    sandbox-and-harness runner (tests).
+    A folder holding runs of another model is refused before anything runs. Every row is checked
+    first: one the harness cannot grade stops the evaluation before any sandbox starts, or with
+    ``skip_ungradable`` is left out and listed in the report. A stopped evaluation resumes; runs
+    that did not finish are listed apart (``SettingReport.failed``) and run again next time.
+    ``backend`` names the sandbox backend (sandbox/backends.py), ``cluster`` where the jobs run
+    (threads here or a Ray cluster); ``run_one(job, setting)`` replaces the sandbox-and-harness
+    runner (tests).
     """
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown or not settings:
         raise ConfigError(f"settings must be some of {', '.join(SETTINGS)}, got {list(settings)}")
     checked = check_rows(tasks, dataset, skip_ungradable=skip_ungradable)
+    out_dir = Path(out_dir)
+    stores = {setting: RunStore(out_dir / setting / "runs") for setting in settings}
+    for store in stores.values():
+        store.require_model(model.key)
     if run_one is None:  # the real runner: images first, so a missing one stops before any agent runs
         require_registry_images(checked.tasks)
-    out_dir = Path(out_dir)
     jobs = [Job(task, 0) for task in checked.tasks]
     reports = {}
     with held_cluster(cluster):  # one cluster (a local one started once) for every setting
-        for setting in settings:
-            store = _store_of(out_dir / setting / "runs", model)
-            plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting), out_dir / setting / "grading",
-                           f"eval-{setting}", backend, dialect=config.stepwise.observation_dialect)
+        for setting, store in stores.items():
+            plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting, model.key),
+                           out_dir / setting / "grading", f"eval-{setting}", backend,
+                           dialect=config.stepwise.observation_dialect)
             runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
             report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
             result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner,
                               cluster=cluster)
-            reports[setting] = _setting_outputs(setting, jobs, result, model, out_dir / setting)
-    report = EvalReport(model=model, dataset=dataset, settings=reports, revision=revision, rows=len(tasks),
-                        skipped=tuple(bad.line(dataset) for bad in checked.skipped))
+            reports[setting] = _setting_outputs(setting, jobs, result, model.key, out_dir / setting)
+    report = EvalReport(model=model.name, model_id=model.key, dataset=dataset, settings=reports, revision=revision,
+                        rows=len(tasks), skipped=tuple(bad.line(dataset) for bad in checked.skipped))
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2) + "\n")
     write_chart(report, out_dir)
     return report
 
 
-def _store_of(folder: Path, model: str) -> RunStore:
-    """The runs store in ``folder``; ConfigError when it holds runs of another model."""
-    store = RunStore(folder)
-    for key, record in store.items():
-        if record.get("model") not in (None, model):
-            raise ConfigError(f"{store.path(key)} is a run of model {record.get('model')!r}, not {model!r}; "
-                              "evaluate each model into its own --out folder")
-    return store
-
-
-def _setting_outputs(setting: str, jobs: Sequence[Job], result: BatchResult, model: str, folder: Path) -> SettingReport:
-    """Write one setting's predictions (its stored runs, in task order) and return its report."""
+def _setting_outputs(setting: str, jobs: Sequence[Job], result: BatchResult, model_key: str,
+                     folder: Path) -> SettingReport:
+    """Write one setting's predictions (its stored runs, in task order) and return its report: runs that did
+    not finish (their own error, or lost to the cluster past its retries) apart from the rates."""
     records = [result.records[job.key] for job in jobs if job.key in result.records]
-    write_predictions(
-        (Prediction(r["instance_id"], str(r.get("model", model)), r.get("patch", "")) for r in records),
-        folder / PREDICTIONS_FILE,
-    )
-    failed = [(job.task.instance_id, job.task.repo) for job in jobs if job.key in result.failed]
-    lost = [job.task.instance_id for job in jobs if job.key in result.infra_failed]
-    return setting_report(setting, records, failed, infra_failed=lost)
+    write_predictions((Prediction(r["instance_id"], model_key, r.get("patch", "")) for r in records),
+                      folder / PREDICTIONS_FILE)
+    failed = {job.task.instance_id: result.failed[job.key] for job in jobs if job.key in result.failed}
+    failed |= {job.task.instance_id: f"infrastructure: lost to the cluster: {result.infra_failed[job.key]}"
+               for job in jobs if job.key in result.infra_failed}
+    return setting_report(setting, records, failed)
 

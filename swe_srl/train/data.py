@@ -11,27 +11,42 @@ from swe_srl.config import DataConfig
 from swe_srl.errors import ConfigError, DataError
 
 
+SAVED_DATASET_FILES = ("dataset_info.json", "dataset_dict.json")  # what `save_to_disk` writes (a split, or several)
+EXAMPLE_SUFFIXES = (".jsonl", ".json", ".parquet")
+
+
+def dataset_path(config: DataConfig) -> Path:
+    """Where the step-wise dataset of ``data.path`` is (a ``data build`` output, a saved dataset, a file),
+    checked before any model loads; ConfigError saying what is there instead and what to give."""
+    path = Path(config.path)
+    what_to_give = ("give the --out folder of `swe-srl data build` (or its dataset/), or a .jsonl or .parquet "
+                    "file of examples")
+    if not config.path or not path.exists():
+        raise ConfigError(f"data.path '{config.path}' does not exist; {what_to_give}")
+    if path.is_dir() and (path / "dataset").is_dir():  # the folder `swe-srl data build --out` wrote
+        path = path / "dataset"
+    if path.is_dir() and not any((path / name).is_file() for name in SAVED_DATASET_FILES):
+        raise ConfigError(f"data.path '{config.path}': {path} is a folder but not a saved dataset (no "
+                          f"{' or '.join(SAVED_DATASET_FILES)}); {what_to_give}")
+    if path.is_file() and path.suffix not in EXAMPLE_SUFFIXES:
+        raise ConfigError(f"data.path '{config.path}' is a {path.suffix or 'suffix-less'} file; {what_to_give}")
+    return path
+
+
 def load_examples(config: DataConfig) -> Any:
     """The step-wise dataset as a ``datasets.Dataset`` (save_to_disk folder, JSONL or parquet)."""
     import datasets
 
-    path = Path(config.path)
-    if not config.path or not path.exists():
-        raise ConfigError(f"data.path '{config.path}' does not exist; build one with `swe-srl data build`")
-    if path.is_dir() and (path / "dataset").is_dir():  # the folder `swe-srl data build --out` wrote
-        path = path / "dataset"
+    path = dataset_path(config)
     if path.is_dir():
         loaded = datasets.load_from_disk(str(path))
         if isinstance(loaded, datasets.DatasetDict):
             if config.split not in loaded:
                 raise ConfigError(f"{path}: no split '{config.split}' (has {', '.join(loaded)})")
             loaded = loaded[config.split]
-    elif path.suffix in (".jsonl", ".json"):
-        loaded = datasets.load_dataset("json", data_files=str(path), split="train")
-    elif path.suffix == ".parquet":
-        loaded = datasets.load_dataset("parquet", data_files=str(path), split="train")
     else:
-        raise ConfigError(f"{path}: expected a dataset folder, .jsonl or .parquet")
+        kind = "parquet" if path.suffix == ".parquet" else "json"
+        loaded = datasets.load_dataset(kind, data_files=str(path), split="train")
     for column in (config.prompt_column, config.target_column):
         if column not in loaded.column_names:
             raise DataError(f"missing column (has {', '.join(loaded.column_names)})", source=str(path), field=column)

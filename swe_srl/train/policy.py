@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from pathlib import Path
 from typing import Any, Callable, ContextManager
 
 import torch
@@ -13,6 +14,17 @@ from swe_srl.errors import ConfigError
 from swe_srl.train.distributed import World, shard
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def check_model_path(path: str) -> None:
+    """A ``model.path`` that reads as a folder here (it starts with ``.``, ``/`` or ``~``, has more than one
+    ``/``, or its parent folder exists) must exist: else the hub would be asked for it as a repo id."""
+    local = Path(path).expanduser()
+    reads_as_folder = (path.startswith((".", "/", "~")) or path.count("/") > 1
+                       or ("/" in path and local.parent.is_dir()))
+    if reads_as_folder and not local.is_dir():
+        raise ConfigError(f"model.path '{path}': no such folder; check the path (a training run's model is its "
+                          "output_dir/final), or give a hub id as 'org/name'")
 
 
 def load_policy(config: TrainConfig, device: torch.device, world: World = World()) -> tuple[Any, Any]:

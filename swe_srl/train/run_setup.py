@@ -15,9 +15,10 @@ from swe_srl.config import OptimConfig, RunConfig, TrainConfig
 from swe_srl.prompt_recipe import dataset_recipe
 from swe_srl.train.checkpoint import TrainingState, save_checkpoint, save_final
 from swe_srl.train.curves import RunCurves, write_report
-from swe_srl.train.data import PromptStream
+from swe_srl.train.data import PromptStream, dataset_path
 from swe_srl.train.distributed import World, leave, start_world
 from swe_srl.train.metrics import MetricsLog
+from swe_srl.train.policy import check_model_path
 from swe_srl.train.schedule import make_scheduler
 
 
@@ -38,7 +39,11 @@ def seed_everything(seed: int) -> None:
 
 
 def begin_run(config: TrainConfig) -> tuple[World, torch.device, Path]:
-    """Join the processes (under FSDP) and write the run's config; this rank, its device, the output folder."""
+    """Check the model and data paths, join the processes (under FSDP) and write the run's config; this rank,
+    its device, the output folder."""
+    if config.model.path != "tiny":
+        check_model_path(config.model.path)
+    dataset_path(config.data)
     world, device = start_world(config)
     out = Path(config.run.output_dir)
     if world.is_main:

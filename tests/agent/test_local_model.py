@@ -63,11 +63,13 @@ def test_eval_cli_with_a_tiny_checkpoint_scores_zero(tmp_path: Path, docker_clie
     assert set(report["settings"]) == {"end_to_end", "oracle_file_edit"}
     for setting in report["settings"].values():
         assert setting["overall"] == {"resolved": 0, "total": 2, "rate": 0.0}
-        assert setting["failed"] == []  # graded unresolved, not crashed
+        assert setting["failed"] == {}  # graded unresolved, not crashed
     for name in ("end_to_end", "oracle_file_edit"):
         preds = [json.loads(line) for line in (out / name / "predictions.jsonl").read_text().splitlines()]
         assert sorted(p["instance_id"] for p in preds) == sorted(t.instance_id for t in tasks)
-        assert all(p["model_name_or_path"] == "tiny-model" for p in preds)
+        # the model by its resolved folder and weights' hash, as every run record names it
+        assert {p["model_name_or_path"] for p in preds} == {report["model_name_or_path"]}
+        assert report["model_name_or_path"].startswith(f"{model_dir.resolve()}@sha256:")
         runs = [json.loads(p.read_text()) for p in (out / name / "runs").glob("*.json")]
         assert all(r["steps"] + r["trajectory"]["metadata"]["malformed"] >= 1 for r in runs)
         # The harness really graded each patch (its log folder exists for each instance).

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from swe_srl.agent.identity import ModelIdentity
 from swe_srl.agent.loop import AgentConfig
 from swe_srl.config.sections import PromptSettings
 from swe_srl.dataset import build_dataset
@@ -56,7 +57,7 @@ def test_the_teachers_dialect_travels_from_import_to_the_eval_sandbox(parts, dia
 
     monkeypatch.setattr(eval_recipe, "run_jobs", run_jobs)
     with pytest.raises(Stop):
-        eval_recipe.evaluate(TASKS[:1], lambda: None, tmp_path / "eval", model="m", dataset="d",
+        eval_recipe.evaluate(TASKS[:1], lambda: None, tmp_path / "eval", model=ModelIdentity("m", "m"), dataset="d",
                              settings=[END_TO_END], config=AgentConfig(stepwise=stepwise),
                              run_one=lambda job, setting: {})
     assert seen == [dialect]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from swe_srl.agent.identity import ModelIdentity
 from swe_srl.errors import ConfigError, DataError
 from swe_srl.evaluate.chart import render_html
 from swe_srl.evaluate.datasets import SWE_BENCH_VERIFIED, load_eval_tasks
@@ -41,6 +42,7 @@ def task(i: int, repo: str) -> Task:
 
 
 TASKS = [task(1, "org/alpha"), task(2, "org/alpha"), task(3, "org/beta")]
+M = ModelIdentity("m", "m")
 
 
 def test_oracle_hint_names_the_gold_patch_files() -> None:
@@ -63,22 +65,23 @@ def test_predictions_round_trip_and_bad_lines_name_the_line(tmp_path: Path) -> N
         read_predictions(path)
 
 
-def test_report_per_repository_with_failed_runs_counted_unresolved() -> None:
+def test_report_per_repository_with_unfinished_runs_kept_apart() -> None:
     records = [{"instance_id": "org__alpha-1", "repo": "org/alpha", "resolved": True, "steps": 3, "tokens": 10},
                {"instance_id": "org__alpha-2", "repo": "org/alpha", "resolved": False, "steps": 5, "tokens": 20}]
-    report = setting_report(END_TO_END, records, failed=[("org__beta-3", "org/beta")])
-    assert (report.overall.resolved, report.overall.total) == (1, 3)
-    assert report.per_repo["org/alpha"].rate == 0.5 and report.per_repo["org/beta"].total == 1
-    assert report.failed == ("org__beta-3",) and report.steps == 8 and report.tokens == 30
+    report = setting_report(END_TO_END, records, failed={"org__beta-3": "ModelRequestError: connection refused"})
+    assert (report.overall.resolved, report.overall.total) == (1, 2)  # a run that never finished is no verdict
+    assert report.per_repo["org/alpha"].rate == 0.5 and "org/beta" not in report.per_repo
+    assert report.failed == {"org__beta-3": "ModelRequestError: connection refused"}
+    assert report.steps == 8 and report.tokens == 30
 
 
-def _fake_runner(calls: list, resolved_ids: set[str], fail: set[str] = frozenset()):
+def _fake_runner(calls: list, resolved_ids: set[str], fail: set[str] = frozenset(), model: str = "m"):
     def run_one(job, setting):
         calls.append((job.key, setting))
         if job.task.instance_id in fail:
             raise RuntimeError("no sandbox")
         solved = job.task.instance_id in resolved_ids and setting == ORACLE
-        return {"key": job.key, "instance_id": job.task.instance_id, "repo": job.task.repo, "model": "m",
+        return {"key": job.key, "instance_id": job.task.instance_id, "repo": job.task.repo, "model": model,
                 "resolved": solved, "patch": f"patch for {job.task.instance_id}", "steps": 2, "tokens": 7}
 
     return run_one
@@ -86,32 +89,35 @@ def _fake_runner(calls: list, resolved_ids: set[str], fail: set[str] = frozenset
 
 def test_evaluate_writes_predictions_report_and_picture_and_resumes(tmp_path: Path) -> None:
     calls: list = []
-    report = evaluate(TASKS, None, tmp_path, model="m", dataset="file", workers=2,
+    report = evaluate(TASKS, None, tmp_path, model=M, dataset="file", workers=2,
                       run_one=_fake_runner(calls, {"org__alpha-1"}, fail={"org__beta-3"}))
     assert len(calls) == 6
     e2e, oracle = report.settings[END_TO_END], report.settings[ORACLE]
-    assert (e2e.overall.resolved, e2e.overall.total) == (0, 3)
-    assert (oracle.overall.resolved, oracle.overall.total) == (1, 3) and oracle.per_repo["org/alpha"].rate == 0.5
-    assert oracle.failed == ("org__beta-3",)
+    assert (e2e.overall.resolved, e2e.overall.total) == (0, 2)
+    assert (oracle.overall.resolved, oracle.overall.total) == (1, 2) and oracle.per_repo["org/alpha"].rate == 0.5
+    assert oracle.failed == {"org__beta-3": "RuntimeError: no sandbox"} and report.failed == 2
     preds = read_predictions(tmp_path / ORACLE / "predictions.jsonl")
     assert [p.instance_id for p in preds] == ["org__alpha-1", "org__alpha-2"]  # a crashed run has no prediction
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["settings"][ORACLE]["per_repo"]["org/alpha"] == {"resolved": 1, "total": 2, "rate": 0.5}
     page = (tmp_path / "report.html").read_text()
-    assert "org/alpha" in page and "org/beta" in page and "50.0% (1/2)" in page and "<svg" in page
+    assert saved["settings"][ORACLE]["failed"] == {"org__beta-3": "RuntimeError: no sandbox"}
+    assert "org/alpha" in page and "50.0% (1/2)" in page and "<svg" in page and "2 runs did not finish" in page
 
     calls.clear()
-    again = evaluate(TASKS, None, tmp_path, model="m", dataset="file", run_one=_fake_runner(calls, {"org__alpha-1"}))
+    again = evaluate(TASKS, None, tmp_path, model=M, dataset="file", run_one=_fake_runner(calls, {"org__alpha-1"}))
     assert sorted(calls) == [("org__beta-3_0", END_TO_END), ("org__beta-3_0", ORACLE)]  # only the crashed runs
-    assert again.settings[ORACLE].failed == () and again.settings[ORACLE].overall.total == 3
+    assert again.settings[ORACLE].failed == {} and again.settings[ORACLE].overall.total == 3 and again.failed == 0
+    assert "org/beta" in render_html(again)
 
-    with pytest.raises(ConfigError, match="its own --out"):
-        evaluate(TASKS, None, tmp_path, model="other", dataset="file", run_one=_fake_runner([], set()))
+    with pytest.raises(ConfigError, match="is a run of model 'm', not 'other'; write each model's runs into their own"):
+        evaluate(TASKS, None, tmp_path, model=ModelIdentity("other", "other"), dataset="file",
+                 run_one=_fake_runner([], set(), model="other"))
 
 
 def test_unknown_setting_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
-        evaluate(TASKS, None, tmp_path, model="m", dataset="file", settings=["agentless"])
+        evaluate(TASKS, None, tmp_path, model=M, dataset="file", settings=["agentless"])
 
 
 def test_html_escapes_names() -> None:
@@ -127,14 +133,14 @@ def test_ungradable_rows_stop_the_evaluation_before_any_run(tmp_path: Path) -> N
     legacy = load_tasks(LEGACY)
     calls: list = []
     with pytest.raises(DataError, match=r"legacy_verified.jsonl: field 'image': row 4 \(django__django-11099\)"):
-        evaluate([*TASKS, *legacy], None, tmp_path, model="m", dataset=str(LEGACY), run_one=_fake_runner(calls, set()))
+        evaluate([*TASKS, *legacy], None, tmp_path, model=M, dataset=str(LEGACY), run_one=_fake_runner(calls, set()))
     assert calls == [] and not (tmp_path / "report.json").exists()  # never a 0% from rows never gradable
 
 
 def test_skipped_rows_and_the_dataset_revision_are_in_the_report(tmp_path: Path) -> None:
     legacy = load_tasks(LEGACY)
     calls: list = []
-    report = evaluate([*TASKS, *legacy], None, tmp_path, model="m", dataset="SWE-bench/SWE-bench_Verified",
+    report = evaluate([*TASKS, *legacy], None, tmp_path, model=M, dataset="SWE-bench/SWE-bench_Verified",
                       revision="abc123", skip_ungradable=True, settings=[END_TO_END], run_one=_fake_runner(calls, set()))
     assert len(calls) == 3 and report.settings[END_TO_END].overall.total == 3
     saved = json.loads((tmp_path / "report.json").read_text())

@@ -122,3 +122,37 @@ def test_unparseable_test_output_is_an_error_even_with_a_report() -> None:
 )
 def test_harness_error_extraction(log: str, expected: str | None) -> None:
     assert harness_error(log) == expected
+
+
+STOPPED_LOG = ("INFO - Container for demo__x-1 created: abc\nERROR - Error in evaluating model for demo__x-1: "
+               "409 Client Error for http+docker://localhost/v1.47/containers/abc/exec: Conflict "
+               "(\"cannot exec in a stopped state\")\nTraceback (most recent call last):\n  ...")
+
+
+@pytest.mark.parametrize(("log", "infrastructure"), [
+    (STOPPED_LOG, True),
+    ("ERROR - Error creating container for demo__x-1: 500 Server Error: no space left on device", True),
+    (APPLY_FAILED_LOG, False),  # the patch's own failure
+    ("INFO - Test timed out after 1800 seconds.", False),  # the patch may hang the tests
+])
+def test_a_harness_failure_outside_the_patch_is_infrastructure(log: str, infrastructure: bool) -> None:
+    report = build_report(instance_id="demo__x-1", run_id="r1", fail_to_pass=F2P, pass_to_pass=[],
+                          harness_report=None, status_map={}, instance_log=log, patch_skipped=False)
+    assert not report.resolved and report.infrastructure is infrastructure
+
+
+def test_an_infrastructure_failure_is_not_graded_as_unresolved(monkeypatch, tmp_path: Path) -> None:
+    """harness_grade raises, so the batch stores nothing for the job and a rerun retries it."""
+    from swe_srl.errors import SandboxError
+    from swe_srl.evaluate.report import GradeReport
+    from swe_srl.jobs import sandboxed
+    from swe_srl.tasks.task import Task
+
+    task = Task(instance_id="demo__x-1", repo="demo/x", base_commit="0" * 40, problem_statement="", patch="")
+    failed = GradeReport(instance_id="demo__x-1", run_id="r1", resolved=False, patch_applied=True,
+                         error="Error in evaluating model for demo__x-1: boom", infrastructure=True)
+    monkeypatch.setattr(sandboxed, "grade", lambda *args, **kwargs: failed)
+    with pytest.raises(SandboxError, match="failed outside the patch: Error in evaluating model"):
+        sandboxed.harness_grade(task, "", "r1", tmp_path)
+    monkeypatch.setattr(sandboxed, "grade", lambda *args, **kwargs: GradeReport("demo__x-1", "r1", False, True))
+    assert sandboxed.harness_grade(task, "", "r1", tmp_path) is False

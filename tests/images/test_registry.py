@@ -8,6 +8,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from swe_srl.agent.identity import ModelIdentity
 from swe_srl.errors import SandboxError
 from swe_srl.images.registry import require_registry_images
 from swe_srl.recipes.evaluate import evaluate
@@ -68,4 +69,4 @@ def test_evaluate_checks_images_before_any_sandbox(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("swe_srl.recipes.evaluate.run_jobs",
                         lambda *a, **k: pytest.fail("a job started before the images were checked"))
     with pytest.raises(SandboxError, match="docker load"):
-        evaluate([TASK], None, tmp_path, model="m", dataset="rows.jsonl")
+        evaluate([TASK], None, tmp_path, model=ModelIdentity("m", "m"), dataset="rows.jsonl")

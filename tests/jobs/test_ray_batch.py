@@ -84,6 +84,7 @@ def test_the_start_gate_queues_starts_past_its_cap(ray_cluster) -> None:
 
 
 def test_a_job_whose_worker_keeps_dying_is_an_infrastructure_failure_not_a_score(tmp_path: Path, ray_cluster) -> None:
+    from swe_srl.agent.identity import ModelIdentity
     from swe_srl.evaluate.oracle import END_TO_END
     from swe_srl.recipes.evaluate import evaluate
 
@@ -100,11 +101,13 @@ def test_a_job_whose_worker_keeps_dying_is_an_infrastructure_failure_not_a_score
                 "resolved": True, "patch": "", "steps": 1, "tokens": 1}
 
     cluster = ClusterConfig(ray=ray_cluster.address, max_retries=1)
-    report = evaluate(tasks, None, tmp_path, model="m", dataset="file", settings=[END_TO_END], run_one=run_one,
-                      cluster=cluster)
+    report = evaluate(tasks, None, tmp_path, model=ModelIdentity("m", "m"), dataset="file", settings=[END_TO_END],
+                      run_one=run_one, cluster=cluster)
     e2e = report.settings[END_TO_END]
-    assert e2e.infra_failed == ("org__repo-2",) and e2e.failed == ("org__repo-3",)
-    assert (e2e.overall.resolved, e2e.overall.total) == (1, 2)  # the lost task is in neither count
+    assert sorted(e2e.failed) == ["org__repo-2", "org__repo-3"]
+    assert e2e.failed["org__repo-2"].startswith("infrastructure: lost to the cluster: WorkerCrashedError")
+    assert e2e.failed["org__repo-3"] == "RuntimeError: the agent crashed"
+    assert (e2e.overall.resolved, e2e.overall.total) == (1, 1)  # neither unfinished run is in a rate
     assert RunStore(tmp_path / END_TO_END / "runs").keys() == ["org__repo-1_0"]
 
 

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,20 +29,18 @@ pytestmark = pytest.mark.skipif(not torch.distributed.is_available() or not torc
                                 reason="this torch build has no Gloo backend for CPU process groups")
 
 
-def _elastic_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("torchelastic_*"))
-
-
 def torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Two ranks on this machine; their logs go under ``cwd`` (else torchrun leaves a folder in /tmp)."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1", "PYTHONPATH": str(HERE.parents[1])}
-    before = _elastic_folders()
+    temp = cwd / "tmp"  # the launch's own temp dir, so what it leaves there is seen whatever else runs
+    temp.mkdir(exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1", "PYTHONPATH": str(HERE.parents[1]),
+           "TMPDIR": str(temp)}
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
                            "--log-dir", str(cwd / "torchrun-logs"), *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
     output = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("W"))
     assert done.returncode == 0, output[-8000:]
-    assert _elastic_folders() <= before, "torchrun left a folder in the temp dir"
+    assert not list(temp.glob("torchelastic_*")), "torchrun left a folder in the temp dir"
     return done
 
 
