@@ -42,13 +42,13 @@ def test_cluster_settings_are_checked() -> None:
 
 
 def test_without_ray_chosen_ray_is_never_imported(tmp_path: Path) -> None:
-    script = ("import sys; from pathlib import Path; from swe_srl.recipes.collect import collect; "
+    script = ("import sys; from pathlib import Path; from swe_srl.recipes.collect import collect, scripted_teacher; "
               "from swe_srl.tasks.task import Task; "
               "t = Task('org__repo-1', 'org/repo', '0' * 40, 'issue', '', fail_to_pass=('t',), image='img', "
               "eval_script='#!/bin/bash\\n', log_parser='parse_log_pytest', eval_type='pass_and_fail'); "
               "from swe_srl.trajectory import Trajectory; "
               "run = lambda job: {'key': job.key, 'trajectory': Trajectory(job.task.instance_id, 'agent', ()).to_json()}; "
-              f"collect([t], None, Path({str(tmp_path)!r}), run_one=run); "
+              f"collect([t], scripted_teacher(), Path({str(tmp_path)!r}), run_one=run); "
               "print('ray' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
