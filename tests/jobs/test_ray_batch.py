@@ -42,12 +42,13 @@ def test_cluster_settings_are_checked() -> None:
 
 
 def test_without_ray_chosen_ray_is_never_imported(tmp_path: Path) -> None:
-    script = ("import sys; from pathlib import Path; from swe_srl.recipes.collect import collect, scripted_teacher; "
-              "from swe_srl.tasks.task import Task; "
+    script = ("import sys; from pathlib import Path; "
+              "from swe_srl.recipes.collect import collect, scripted_teacher; from swe_srl.tasks.task import Task; "
               "t = Task('org__repo-1', 'org/repo', '0' * 40, 'issue', '', fail_to_pass=('t',), image='img', "
               "eval_script='#!/bin/bash\\n', log_parser='parse_log_pytest', eval_type='pass_and_fail'); "
               "from swe_srl.trajectory import Trajectory; "
-              "run = lambda job: {'key': job.key, 'trajectory': Trajectory(job.task.instance_id, 'agent', ()).to_json()}; "
+              "run = lambda job: {'key': job.key, "
+              "                   'trajectory': Trajectory(job.task.instance_id, 'agent', ()).to_json()}; "
               f"collect([t], scripted_teacher(), Path({str(tmp_path)!r}), run_one=run); "
               "print('ray' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
@@ -112,7 +113,8 @@ def test_a_job_whose_worker_keeps_dying_is_an_infrastructure_failure_not_a_score
 
 
 def _containers(docker_client) -> list:
-    return [c for label in OUR_LABELS for c in docker_client.containers.list(all=True, filters={"label": label}, ignore_removed=True)]
+    listing = docker_client.containers.list
+    return [c for label in OUR_LABELS for c in listing(all=True, filters={"label": label}, ignore_removed=True)]
 
 
 def _parent(pid: int) -> int:
