@@ -303,6 +303,25 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tasks_export(args: argparse.Namespace) -> int:
+    from swe_srl.evaluate.export import export_swebench
+    from swe_srl.evaluate.predictions import read_predictions
+    from swe_srl.tasks.bundled import bundled_tasks
+    from swe_srl.tasks.load import load_tasks
+
+    tasks = [task for path in args.files for task in load_tasks(path)] if args.files else bundled_tasks()
+    predictions = read_predictions(args.predictions) if args.predictions else []
+    done = export_swebench(tasks, args.out, predictions)
+    console.print(f"{len(tasks)} rows into {done.dataset}" + (f", {len(predictions)} predictions into "
+                                                                f"{done.predictions}" if done.predictions else ""))
+    for instance_id, aside in done.set_aside.items():
+        console.print(f"  {instance_id}: set aside as swe-srl grades it: {', '.join(sorted(aside))}")
+    if done.predictions:
+        console.print(f"grade them with swebench alone: python -m swebench.harness.run_evaluation --dataset_name "
+                      f"{done.dataset} --predictions_path {done.predictions} --run_id RUN_ID")
+    return 0
+
+
 def _tasks_convert(args: argparse.Namespace) -> int:
     from swe_srl.atomic import write_text_atomic
     from swe_srl.tasks.convert import convert_files, write_rows
@@ -318,6 +337,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "env build": _env_build,
     "demo": _demo,
     "report": _report,
+    "tasks export": _tasks_export,
     "trajectories import": _trajectories_import,
     "collect": _collect,
     "eval": _eval,
@@ -391,6 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="draw training runs' curves on shared axes (report.png, report.html)")
     report.add_argument("run_dirs", nargs="+", type=Path, help="output folders of training runs (with metrics.jsonl)")
     report.add_argument("--out", type=Path, help="where report.png and report.html go; default: the first run's folder")
+
+    export = tasks.add_parser("export", help="write rows (and predictions, as swe-srl grades them) that swebench's "
+                              "own harness reads")
+    export.add_argument("files", nargs="*", type=Path, help="task files (JSON, JSONL, parquet); default: the bundled tasks")
+    export.add_argument("--format", choices=["swebench"], default="swebench", help="the harness to write for")
+    export.add_argument("--predictions", type=Path, help="a predictions.jsonl (e.g. eval's out/<setting>/predictions.jsonl)")
+    export.add_argument("--out", type=Path, required=True, help="folder for dataset.jsonl and predictions.jsonl")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled default")
     demo.add_argument("--workdir", default="runs/demo", help="where the demo writes its outputs")
