@@ -116,7 +116,7 @@ def run_ours(args: argparse.Namespace, shared: bool) -> dict:
         f"generation_batch_size={args.prompts}", f"micro_batch_size={micro(args)}", "dynamic_sampling=false",
         "kl_beta=0.0", "log_kl=false", "updates_per_step=1", f"shared_prefix={str(shared).lower()}",
         f"pack_tokens={args.pack_tokens}", f"steps={args.steps + args.warmup}", "save_every=0",
-        "tensorboard=false", f"device={args.device}", "lr=1e-5", "temperature=1.0",
+        "report_to=[]", f"device={args.device}", "lr=1e-5", "temperature=1.0",
     ])
     result = run(config, score=lambda texts, target: [Score(reward=bench_reward(t), format_ok=True) for t in texts])
     timed = result.history[args.warmup:]

@@ -19,7 +19,7 @@ from swe_srl.config.synthesize import SynthesizeConfig
 from swe_srl import __version__
 from swe_srl.config.train import PRESETS_DIR, SFT_SECTIONS, SRL_SECTIONS, TrainConfig
 from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS
-from swe_srl.errors import SweSrlError
+from swe_srl.errors import ConfigError, SweSrlError
 from swe_srl.flags import (
     COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args, fields_help,
 )
@@ -295,10 +295,26 @@ def _tasks_check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    """Training runs (metrics.jsonl) -> their curves; evaluation folders (report.json) -> one evaluation page."""
+    from swe_srl.evaluate.runs import REPORT_FILE
+
+    evals = [folder for folder in args.run_dirs if (folder / REPORT_FILE).is_file()]
+    if evals and len(evals) < len(args.run_dirs):
+        others = [str(f) for f in args.run_dirs if f not in evals]
+        raise ConfigError(f"{', '.join(others)}: no {REPORT_FILE} here, while {evals[0]} is an evaluation; "
+                          "draw training runs and evaluations in separate `swe-srl report` calls")
+    out = args.out if args.out else args.run_dirs[0]
+    if evals:
+        from swe_srl.evaluate.chart import write_chart
+        from swe_srl.evaluate.runs import EvalRun
+
+        page = write_chart([EvalRun.read(folder) for folder in evals], out)
+        console.print(f"{len(evals)} evaluation(s) drawn: {page}")
+        return 0
     from swe_srl.train.curves import RunCurves, write_report
 
     runs = [RunCurves.read(run_dir) for run_dir in args.run_dirs]
-    png, page = write_report(runs, args.out if args.out else args.run_dirs[0])
+    png, page = write_report(runs, out)
     console.print(f"{len(runs)} run(s) drawn: {png} and {page}")
     return 0
 
@@ -408,9 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--reference", type=Path, help="a swebench 5 dataset (parquet, JSON, JSONL or a "
                          "save_to_disk folder) to join on instance_id; rows not in it use the repository table")
 
-    report = sub.add_parser("report", help="draw training runs' curves on shared axes (report.png, report.html)")
-    report.add_argument("run_dirs", nargs="+", type=Path, help="output folders of training runs (with metrics.jsonl)")
-    report.add_argument("--out", type=Path, help="where report.png and report.html go; default: the first run's folder")
+    report = sub.add_parser("report", help="draw training runs' curves on shared axes, or several evaluations on "
+                            "one page (report.html)")
+    report.add_argument("run_dirs", nargs="+", type=Path, help="output folders of training runs (with metrics.jsonl) "
+                        "or of `swe-srl eval` (with report.json)")
+    report.add_argument("--out", type=Path, help="where report.html (and a run's report.png) go; default: the first "
+                        "folder")
 
     export = tasks.add_parser("export", help="write rows (and predictions, as swe-srl grades them) that swebench's "
                               "own harness reads")
@@ -427,8 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The commands draw their own progress; the hub's and transformers' per-file bars would
-    # interleave with them. Read when transformers is first imported, so set before any is.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # interleave with them. transformers reads this when first imported, so it is set before any
+    # is; a model download turns the hub's bars on for itself (host/hub.py), which the variable
+    # HF_HUB_DISABLE_PROGRESS_BARS would forbid.
+    from huggingface_hub.utils import disable_progress_bars
+
+    disable_progress_bars()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

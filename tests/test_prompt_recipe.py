@@ -67,7 +67,7 @@ def trained(tmp_path_factory) -> Path:
     assert main(["data", "build", str(root / "store.jsonl"), "--out", str(root / "data"), "--tokenizer",
                  str(root / "tiny"), "--context-steps", "all", "--max-prompt-tokens", "3000"]) == 0
     assert main(["train", "sft", "--config", "sft-tiny-cpu", f"model.path={root / 'tiny'}",
-                 f"data.path={root / 'data' / 'dataset'}", f"output_dir={root / 'sft'}", "tensorboard=false",
+                 f"data.path={root / 'data' / 'dataset'}", f"output_dir={root / 'sft'}", "report_to=[]",
                  "max_steps=1", "global_batch_size=2", "forward_batch_size=2"]) == 0
     return root
 

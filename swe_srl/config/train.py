@@ -58,6 +58,9 @@ class RolloutConfig:
     generation_batch_size: int = 64  # prompts per generate() call on the transformers backend
     vllm_gpu_memory_utilization: float = 0.35  # vLLM's share of the GPU; training uses the rest
     vllm_max_model_len: int = 0  # vLLM's context length; 0: data.max_prompt_tokens + max_new_tokens
+    # Put vLLM to sleep while the policy updates (its GPU memory goes to training), once per step:
+    # level 1 (weights kept in CPU memory) under LoRA, level 2 (weights dropped, pushed again) for full fine-tuning.
+    vllm_sleep: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,9 @@ class RunConfig:
     save_every: int = 50  # checkpoint every N steps (and at the end); 0: only at the end
     keep_checkpoints: int = 2  # older checkpoints are deleted
     resume: bool = False  # continue from the newest checkpoint in output_dir
-    tensorboard: bool = True  # also write TensorBoard event files beside metrics.jsonl
+    # Where metrics go besides metrics.jsonl: tensorboard (event files in output_dir/tensorboard) and/or
+    # wandb (Weights & Biases: project from WANDB_PROJECT, else "swe-srl"; WANDB_MODE=offline works offline).
+    report_to: tuple[str, ...] = ("tensorboard",)
     merge_on_save: bool = False  # also write merged full weights at the end of a LoRA run
     distributed: str = "none"  # none | fsdp (train srl; launch with torchrun or accelerate launch)
     device: str = "auto"  # auto | cpu | cuda

@@ -41,7 +41,7 @@ from swebench.harness.utils import make_test_spec
 from swe_srl.errors import ConfigError
 from swe_srl.evaluate.guard import distrust, guard_script
 from swe_srl.evaluate.protected_files import screen
-from swe_srl.evaluate.report import GradeReport, build_report
+from swe_srl.evaluate.report import GradeReport, build_report, patch_apply_failed
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers
 from swe_srl.images.task_image import ensure_task_image
 from swe_srl.sandbox.base import SandboxLimits
@@ -115,6 +115,17 @@ def grade_many(
         return [f.result() for f in futures]
 
 
+def instance_log_dir(log_dir: Path | None, run_id: str, instance_id: str) -> Path:
+    """Where grading ``instance_id`` in run ``run_id`` under ``log_dir`` leaves its logs."""
+    return _root(log_dir) / run_id / MODEL_NAME / instance_id
+
+
+def graded_apply_failed(log_dir: Path, run_id: str, instance_id: str) -> bool | None:
+    """Whether the patch graded there did not apply; None where that grading left no run_instance.log."""
+    instance_log = instance_log_dir(log_dir, run_id, instance_id) / LOG_INSTANCE
+    return patch_apply_failed(instance_log.read_text(errors="replace")) if instance_log.is_file() else None
+
+
 @dataclass(frozen=True)
 class _HarnessRun:
     """What every grading of one harness run shares."""
@@ -139,7 +150,7 @@ def _grade(task: Task, patch: str, image: str, run: _HarnessRun) -> GradeReport:
     if not skip and not patch.endswith("\n"):
         patch += "\n"  # git apply calls a patch whose last line lacks its newline corrupt
     pred = {"instance_id": task.instance_id, "model_name_or_path": MODEL_NAME, "model_patch": patch}
-    folder = root / run_id / MODEL_NAME / task.instance_id
+    folder = instance_log_dir(root, run_id, task.instance_id)
     labelling = _LabellingClient(run.client, run_id)
     with _instance_lock(task.instance_id), _harness_logs_at(root):
         shutil.rmtree(folder, ignore_errors=True)  # else run_instance returns the old report.json

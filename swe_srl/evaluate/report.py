@@ -103,6 +103,11 @@ def build_report(
     )
 
 
+def patch_apply_failed(instance_log: str) -> bool:
+    """Whether run_instance.log says the patch did not apply (every apply command failed)."""
+    return APPLY_PATCH_FAIL in instance_log
+
+
 def harness_error(instance_log: str) -> str | None:
     """The error run_instance logged before giving up, without its traceback or log pointer."""
     marker = "EvaluationError: "

@@ -6,7 +6,7 @@ instance image named in the row, pulled when missing, or the bundled local image
 diff is graded by the official harness. Runs are stored one file each under
 ``out/<setting>/runs`` (jobs/), so an evaluation resumes where it stopped and runs in parallel.
 Outputs: ``out/<setting>/predictions.jsonl`` (swebench format), ``out/report.json``,
-``out/report.html`` (and ``report.png`` with matplotlib).
+``out/report.html`` (the chart and a row per task run, evaluate/chart.py).
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from swe_srl.atomic import write_text_atomic
 from swe_srl.config.sections import ClusterConfig
 from swe_srl.errors import ConfigError
 from swe_srl.evaluate.chart import write_chart
+from swe_srl.evaluate.grade import graded_apply_failed
 from swe_srl.evaluate.oracle import SETTINGS, setting_hint
 from swe_srl.evaluate.predictions import Prediction, write_predictions
 from swe_srl.evaluate.resolve_rate import EvalReport, SettingReport, setting_report
+from swe_srl.evaluate.runs import REPORT_FILE, EvalRun
 from swe_srl.images.registry import require_registry_images
 from swe_srl.jobs.batch import BatchProgress, BatchResult, Job
 from swe_srl.jobs.cluster import held_cluster
@@ -39,7 +41,6 @@ from swe_srl.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
-REPORT_FILE = "report.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 
 
@@ -53,16 +54,24 @@ def agent_in(setting: str, make_client: Callable[[], ModelClient], config: Agent
     return act
 
 
-def eval_record(setting: str, model: str) -> Callable[[Job, Trajectory], dict[str, Any]]:
+def run_prefix(setting: str) -> str:
+    """A job's grading run id is ``f"{run_prefix(setting)}-{sample}"``."""
+    return f"eval-{setting}"
+
+
+def eval_record(setting: str, model: str, log_dir: Path | None = None) -> Callable[[Job, Trajectory], dict[str, Any]]:
     """What the store keeps of one graded run of ``model`` (an identity key) in ``setting``: the prediction,
-    the verdict, the costs, the run."""
+    the verdict, whether the patch applied (from the grading logs under ``log_dir``, where given), the
+    costs, the run."""
 
     def record(job: Job, trajectory: Trajectory) -> dict[str, Any]:
         task, meta = job.task, trajectory.metadata
+        run_id = f"{run_prefix(setting)}-{job.sample}"
+        apply_failed = None if log_dir is None else graded_apply_failed(log_dir, run_id, task.instance_id)
         return {
             "key": job.key, "instance_id": task.instance_id, "repo": task.repo, "setting": setting,
             "model": model, "resolved": trajectory.resolved, "patch": trajectory.patch,
-            "stop_reason": meta.get("stop_reason"), "steps": len(trajectory.steps),
+            "patch_apply_failed": apply_failed, "stop_reason": meta.get("stop_reason"), "steps": len(trajectory.steps),
             "malformed": meta.get("malformed", 0),
             "tokens": int(meta.get("prompt_tokens", 0)) + int(meta.get("completion_tokens", 0)),
             "cost": meta.get("cost", 0.0), "seconds": meta.get("seconds", 0.0),
@@ -113,9 +122,9 @@ def evaluate(
     reports = {}
     with held_cluster(cluster):  # one cluster (a local one started once) for every setting
         for setting, store in stores.items():
-            plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting, model.key),
-                           out_dir / setting / "grading", f"eval-{setting}", backend,
-                           dialect=config.stepwise.observation_dialect)
+            log_dir = out_dir / setting / "grading"
+            plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting, model.key, log_dir),
+                           log_dir, run_prefix(setting), backend, dialect=config.stepwise.observation_dialect)
             runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
             report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
             result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner,
@@ -124,7 +133,7 @@ def evaluate(
     report = EvalReport(model=model.name, model_id=model.key, dataset=dataset, settings=reports, revision=revision,
                         rows=len(tasks), skipped=tuple(bad.line(dataset) for bad in checked.skipped))
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2) + "\n")
-    write_chart(report, out_dir)
+    write_chart([EvalRun.read(out_dir)], out_dir)
     return report
 
 

@@ -171,7 +171,8 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     log.info("sft (%s): %d units, %d steps of %d, %d warm-up", s.mode, len(items), total, s.global_batch_size, warmup)
 
     start = resume_latest(out, state, stream) if config.run.resume else 0
-    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
+    metrics = MetricsLog(out, report_to=config.run.report_to, resume_step=start,
+                         run_config=config.to_dict()) if world.is_main else None
     history: list[dict[str, Any]] = []
     model.train()
     for step in range(start + 1, total + 1):

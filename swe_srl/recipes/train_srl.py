@@ -194,6 +194,7 @@ def srl_step(t: SrlRun, step: int) -> dict[str, Any]:
     groups, fill = fill_batch(t.sampler, lambda grp: grp.rewards, g.prompts_per_step, epsilon=g.std_epsilon,
                               enabled=g.dynamic_sampling, max_rounds=g.max_sampling_rounds)
     rollout_seconds = time.perf_counter() - started
+    t.backend.pause()  # generation's memory goes to the update until sync_weights
 
     # --- advantages: rewards standardised within each group; one row per (prompt, completion)
     mine = world.share(groups)
@@ -258,7 +259,8 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
                       GroupSampler(prompts, stream, backend, score, config, world), backend)
 
     start = resume_latest(out, state, stream) if config.run.resume else 0
-    metrics = MetricsLog(out, tensorboard=config.run.tensorboard, resume_step=start) if world.is_main else None
+    metrics = MetricsLog(out, report_to=config.run.report_to, resume_step=start,
+                         run_config=config.to_dict()) if world.is_main else None
     history: list[dict[str, Any]] = []
     try:
         if start:

@@ -7,15 +7,14 @@ logs is left out, so SFT's page shows loss and throughput, SRL's the reward as w
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from swe_srl.errors import ConfigError
+from swe_srl.pictures import figure_png, html_page, png_img
 from swe_srl.train.metrics import read_metrics
 
 
@@ -106,10 +105,7 @@ def draw_png(runs: Sequence[RunCurves]) -> bytes:
         ax.set_visible(False)
     figure.legend(list(handles.values()), list(handles), loc="upper center", ncol=min(len(handles), 6))
     figure.tight_layout(rect=(0, 0, 1, 1 - 0.6 / figure.get_figheight()))
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=100)
-    plt.close(figure)
-    return out.getvalue()
+    return figure_png(figure)
 
 
 def _last_values_table(runs: Sequence[RunCurves]) -> str:
@@ -134,12 +130,7 @@ def write_report(runs: Sequence[RunCurves], out_dir: Path) -> tuple[Path, Path]:
     png_path, html_path = out_dir / "report.png", out_dir / "report.html"
     png_path.write_bytes(png)
     names = ", ".join(run.name for run in runs)
-    html_path.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>swe-srl training: {html.escape(names)}</title><style>"
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-top:1em}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}img{max-width:100%}</style></head><body>"
-        f"<h1>Training curves</h1><p>{html.escape(names)}</p>"
-        f"<img alt='training curves' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
-        f"<h2>Last logged values</h2>{_last_values_table(runs)}</body></html>\n")
+    body = (f"<h1>Training curves</h1><p>{html.escape(names)}</p>{png_img(png, 'training curves')}"
+            f"<h2>Last logged values</h2>{_last_values_table(runs)}")
+    html_path.write_text(html_page(f"swe-srl training: {names}", body))
     return png_path, html_path

@@ -79,6 +79,9 @@ class TransformersBackend:
         self._unsupported: str | None = None  # set once a model or cache is found unable to share
         self._cascade: bool | None = None if shared_decoding else False  # one cache per prompt in decoding; probed
 
+    def pause(self) -> None:
+        pass  # generation holds nothing between steps
+
     def sync_weights(self, model: Any) -> None:
         self.model = model  # same module object: nothing to copy
 

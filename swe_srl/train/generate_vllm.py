@@ -66,6 +66,10 @@ class VllmBackend:
         # One folder per rank: every rank of an FSDP run saves its adapter for its own engine.
         self._lora_dir = Path(config.run.output_dir) / f"rollout-adapter-rank{world.rank}"
         self._lora_version = 0
+        # Sleep while the policy updates: LoRA keeps the base weights (level 1); full fine-tuning
+        # drops them (level 2), since sync_weights pushes new ones anyway.
+        self._sleep_level = (1 if lora_rank > 0 else 2) if config.rollout.vllm_sleep else 0
+        self._sleeping: set[str] = set()  # the engine's parts a sleep released: "weights", "kv_cache"
         self.llm = vllm.LLM(
             model=config.model.path,
             dtype=config.model.dtype,
@@ -75,8 +79,14 @@ class VllmBackend:
             gpu_memory_utilization=config.rollout.vllm_gpu_memory_utilization,
             max_model_len=engine_length(config),
             seed=config.run.seed + world.rank,
+            enable_sleep_mode=self._sleep_level > 0,
             **({"distributed_executor_backend": "external_launcher"} if world.sharded else {}),
         )
+
+    def pause(self) -> None:
+        if self._sleep_level and not self._sleeping:
+            self.llm.sleep(level=self._sleep_level)
+            self._sleeping = {"weights", "kv_cache"}
 
     def sync_weights(self, model: Any) -> None:
         if self.lora_rank > 0:
@@ -84,11 +94,21 @@ class VllmBackend:
             self._lora_version += 1
             model.save_pretrained(self._adapter_path(self._lora_version))
             shutil.rmtree(self._adapter_path(self._lora_version - 1), ignore_errors=True)
+            self._wake(["weights", "kv_cache"])
             return
-        # Under FSDP each tensor is gathered whole as the engine takes it (every rank syncs its engine).
+        # Weights first, the KV cache once they are in, so the two never hold GPU memory at once
+        # with the old weights' copy. Under FSDP each tensor is gathered whole as the engine takes it.
+        self._wake(["weights"])
         weights = full_tensors(iter(model.state_dict().items()))
         self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": weights, "is_checkpoint_format": True})
+        self._wake(["kv_cache"])
         self.llm.reset_prefix_cache()  # cached KV came from the old weights
+
+    def _wake(self, tags: list[str]) -> None:
+        asleep = [tag for tag in tags if tag in self._sleeping]
+        if asleep:
+            self.llm.wake_up(tags=asleep)
+            self._sleeping -= set(asleep)
 
     def close(self) -> None:
         shutil.rmtree(self._lora_dir, ignore_errors=True)

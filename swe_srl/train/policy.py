@@ -11,6 +11,7 @@ import torch
 
 from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
+from swe_srl.host.hub import hub_snapshot
 from swe_srl.train.distributed import World, shard
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -44,8 +45,11 @@ def load_policy(config: TrainConfig, device: torch.device, world: World = World(
     else:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(config.model.path)
-        model = AutoModelForCausalLM.from_pretrained(config.model.path, dtype=DTYPES[config.model.dtype])
+        path = config.model.path
+        if not Path(path).expanduser().is_dir():  # a hub id: downloaded first, under its own progress bars
+            path = hub_snapshot(path, show_progress=world.is_main)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=DTYPES[config.model.dtype])
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     if not world.sharded:

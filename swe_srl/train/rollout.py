@@ -34,6 +34,10 @@ class GenerationBackend(Protocol):
         """``n`` completions for each prompt (given as token ids), in prompt order."""
         ...
 
+    def pause(self) -> None:
+        """The step's rollouts are done: free what generation holds until the next ``sync_weights``."""
+        ...
+
     def sync_weights(self, model: Any) -> None:
         """Make the engine sample from ``model``'s current weights (after an optimizer step)."""
         ...

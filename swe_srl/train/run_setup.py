@@ -17,7 +17,7 @@ from swe_srl.train.checkpoint import TrainingState, save_checkpoint, save_final
 from swe_srl.train.curves import RunCurves, write_report
 from swe_srl.train.data import PromptStream, dataset_path
 from swe_srl.train.distributed import World, leave, start_world
-from swe_srl.train.metrics import MetricsLog
+from swe_srl.train.metrics import MetricsLog, check_reporters
 from swe_srl.train.policy import check_model_path
 from swe_srl.train.schedule import make_scheduler
 
@@ -44,6 +44,7 @@ def begin_run(config: TrainConfig) -> tuple[World, torch.device, Path]:
     if config.model.path != "tiny":
         check_model_path(config.model.path)
     dataset_path(config.data)
+    check_reporters(config.run.report_to)
     world, device = start_world(config)
     out = Path(config.run.output_dir)
     if world.is_main:

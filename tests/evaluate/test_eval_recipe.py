@@ -11,6 +11,7 @@ import pytest
 from swe_srl.agent.identity import ModelIdentity
 from swe_srl.errors import ConfigError, DataError
 from swe_srl.evaluate.chart import render_html
+from swe_srl.evaluate.runs import EvalRun
 from swe_srl.evaluate.datasets import SWE_BENCH_VERIFIED, load_eval_tasks
 from swe_srl.evaluate.oracle import END_TO_END, ORACLE, oracle_files, setting_hint
 from swe_srl.evaluate.predictions import Prediction, read_predictions, write_predictions
@@ -102,13 +103,14 @@ def test_evaluate_writes_predictions_report_and_picture_and_resumes(tmp_path: Pa
     assert saved["settings"][ORACLE]["per_repo"]["org/alpha"] == {"resolved": 1, "total": 2, "rate": 0.5}
     page = (tmp_path / "report.html").read_text()
     assert saved["settings"][ORACLE]["failed"] == {"org__beta-3": "RuntimeError: no sandbox"}
-    assert "org/alpha" in page and "50.0% (1/2)" in page and "<svg" in page and "2 runs did not finish" in page
+    assert "org/alpha" in page and "50.0% (1/2)" in page and "data:image/png;base64," in page
+    assert "2 runs did not finish" in page and "RuntimeError: no sandbox" in page
 
     calls.clear()
     again = evaluate(TASKS, None, tmp_path, model=M, dataset="file", run_one=_fake_runner(calls, {"org__alpha-1"}))
     assert sorted(calls) == [("org__beta-3_0", END_TO_END), ("org__beta-3_0", ORACLE)]  # only the crashed runs
     assert again.settings[ORACLE].failed == {} and again.settings[ORACLE].overall.total == 3 and again.failed == 0
-    assert "org/beta" in render_html(again)
+    assert "org/beta" in render_html([EvalRun.read(tmp_path)], tmp_path)
 
     with pytest.raises(ConfigError, match="is a run of model 'm', not 'other'; write each model's runs into their own"):
         evaluate(TASKS, None, tmp_path, model=ModelIdentity("other", "other"), dataset="file",
@@ -125,7 +127,7 @@ def test_html_escapes_names() -> None:
 
     report = EvalReport("<m>", "d", {END_TO_END: setting_report(END_TO_END, [
         {"instance_id": "x", "repo": "a<b", "resolved": True}])})
-    page = render_html(report)
+    page = render_html([EvalRun(Path("."), report, ())], Path("."))
     assert "a&lt;b" in page and "&lt;m&gt;" in page and "100.0% (1/1)" in page
 
 

@@ -75,7 +75,7 @@ def warm(tmp_path_factory) -> Path:
 def train(root: Path, name: str, *extra: str) -> str:
     return torchrun("-m", "swe_srl.cli", "train", "srl", "--config", "tiny-cpu", f"model.path={root / 'warm'}",
              f"data.path={root / 'data'}", f"output_dir={root / name}", "run.distributed=fsdp", "num_generations=4",
-             "prompts_per_step=4", "max_new_tokens=24", "tensorboard=false", "save_every=2", *extra, cwd=root).stderr
+             "prompts_per_step=4", "max_new_tokens=24", "report_to=[]", "save_every=2", *extra, cwd=root).stderr
 
 
 def test_a_sharded_run_logs_once_saves_whole_weights_and_resumes_exactly(warm):
@@ -117,7 +117,7 @@ def test_sharded_sft_takes_the_steps_one_process_takes(warm):
     from swe_srl.recipes.train_sft import run as sft
 
     args = ["--config", "sft-tiny-cpu", f"data.path={warm / 'data'}", "max_steps=3", "global_batch_size=7",
-            "forward_batch_size=3", "include_thought=false", "tensorboard=false", "save_every=0"]
+            "forward_batch_size=3", "include_thought=false", "report_to=[]", "save_every=0"]
     one = sft(load_config(args[1], args[2:] + [f"output_dir={warm / 'sft-one'}"]))
     torchrun("-m", "swe_srl.cli", "train", "sft", *args, f"output_dir={warm / 'sft-two'}", "run.distributed=fsdp",
              cwd=warm)

@@ -42,7 +42,7 @@ def vllm(monkeypatch):
 def settings(tmp_path: Path, *extra: str):
     return load_config("tiny-cpu", [
         "rollout.backend=vllm", f"output_dir={tmp_path / 'run'}", f"max_new_tokens={NEW_TOKENS}",
-        "num_generations=2", "prompts_per_step=2", "grpo.dynamic_sampling=false", "tensorboard=false",
+        "num_generations=2", "prompts_per_step=2", "grpo.dynamic_sampling=false", "report_to=[]",
         f"data.path={synthetic.save_dataset(tmp_path / 'data')}", *extra,
     ])
 
@@ -112,12 +112,42 @@ def test_lora_adapters_live_under_the_run_one_version_at_a_time_and_go_at_the_en
 def test_full_weights_reach_the_in_process_engine_after_every_step(vllm, tmp_path):
     from safetensors.torch import load_file
 
-    result = run(settings(tmp_path, "steps=2", "data.max_prompt_tokens=4096"))
+    result = run(settings(tmp_path, "steps=2", "data.max_prompt_tokens=4096", "vllm_sleep=false"))
     llm = vllm.LLM.last
     assert llm.llm_engine.in_process
     assert llm.calls == ["generate", "collective_rpc:reload_weights", "reset_prefix_cache"] * 2
     final = load_file(result.final_model / "model.safetensors")
     assert final and all(torch.equal(llm.worker.weights[name], tensor) for name, tensor in final.items())
+
+
+# --- sleep mode: the engine's memory goes to the update, once per step
+
+def test_full_fine_tuning_sleeps_at_level_2_and_pushes_weights_before_the_kv_cache_returns(vllm, tmp_path):
+    result = run(settings(tmp_path, "steps=2", "data.max_prompt_tokens=4096"))
+    llm = vllm.LLM.last
+    assert llm.kwargs["enable_sleep_mode"] is True
+    assert llm.calls == ["generate", "reset_prefix_cache", "sleep:2", "wake_up:weights", "collective_rpc:reload_weights",
+                         "wake_up:kv_cache", "reset_prefix_cache"] * 2
+    assert not llm.asleep and not llm.weights_lost and result.steps == 2
+
+
+def test_lora_sleeps_at_level_1_and_wakes_whole_for_the_new_adapter(vllm, tmp_path):
+    run(settings(tmp_path, "lora.enabled=true", "r=8", "alpha=16", "target_modules=[q_proj, v_proj]", "steps=2",
+                 "data.max_prompt_tokens=4096"))
+    llm = vllm.LLM.last
+    assert llm.calls == ["generate", "reset_prefix_cache", "sleep:1", "wake_up:weights,kv_cache"] * 2
+
+
+def test_the_standin_refuses_to_sample_from_weights_a_level_2_sleep_dropped(vllm, tmp_path):
+    """What the order above guards against: waking without pushing weights samples garbage."""
+    backend = VllmBackend(settings(tmp_path, "data.max_prompt_tokens=100"), tiny_tokenizer())
+    llm = vllm.LLM.last
+    backend.pause()
+    llm.wake_up()
+    with pytest.raises(RuntimeError, match="weights discarded"):
+        backend.generate([[1, 2, 3]], 1, Sampling(max_new_tokens=2))
+    backend.sync_weights(tiny_model(tiny_tokenizer(), seed=0))
+    assert backend.generate([[1, 2, 3]], 1, Sampling(max_new_tokens=2))
 
 
 def test_an_fsdp_rank_runs_its_engine_under_the_external_launcher(vllm, tmp_path):

@@ -52,7 +52,7 @@ def weak(warm) -> Path:
 def config(root: Path, name: str, *extra: str):
     return load_config("tiny-cpu", [
         f"model.path={root / 'warm'}", f"data.path={root / 'data'}", f"output_dir={root / name}",
-        "num_generations=4", "prompts_per_step=2", "max_new_tokens=32", "tensorboard=false", *extra,
+        "num_generations=4", "prompts_per_step=2", "max_new_tokens=32", "report_to=[]", *extra,
     ])
 
 

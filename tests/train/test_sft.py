@@ -71,7 +71,7 @@ def dataset(root: Path, name: str):
 
 def config(root: Path, name: str, *extra: str):
     return load_config("sft-tiny-cpu", [f"model.path={root / 'tiny'}", f"data.path={root / 'windowed' / 'dataset'}",
-                                        f"output_dir={root / name}", "tensorboard=false", *extra])
+                                        f"output_dir={root / name}", "report_to=[]", *extra])
 
 
 def labelled_runs(encoded) -> list[list[int]]:
@@ -261,7 +261,7 @@ def test_cli_train_sft_runs_and_resumes(root):
     from swe_srl.cli import main
 
     args = ["train", "sft", "--config", "sft-tiny-cpu", f"model.path={root / 'tiny'}",
-            f"data.path={root / 'windowed' / 'dataset'}", f"output_dir={root / 'cli'}", "tensorboard=false",
+            f"data.path={root / 'windowed' / 'dataset'}", f"output_dir={root / 'cli'}", "report_to=[]",
             "global_batch_size=2", "save_every=1"]
     assert main([*args, "max_steps=1"]) == 0
     assert main([*args, "max_steps=2", "--resume"]) == 0

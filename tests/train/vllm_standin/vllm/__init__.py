@@ -11,7 +11,11 @@ Modelled behaviour, each from 0.33.0's source:
   does ``llm.llm_engine.model_executor`` exist (vllm/v1/engine/llm_engine.py), and ``collective_rpc``
   arguments cross a process boundary (a generator cannot);
 - a LoRARequest's adapter is read from ``lora_path`` the first time its id is used;
-- ``token_ids`` of a completion that stopped end with the stop token; ``stop_reason`` is None on EOS.
+- ``token_ids`` of a completion that stopped end with the stop token; ``stop_reason`` is None on EOS;
+- ``sleep(level)`` needs ``enable_sleep_mode=True`` and resets the prefix cache; level 1 keeps the
+  weights (in CPU memory), level 2 discards them, so after ``wake_up`` the engine samples garbage
+  until weights are loaded again (the stand-in refuses to generate then, so the fault shows);
+  ``wake_up(tags)`` restores "weights" and/or "kv_cache" (both when None); nothing generates asleep.
 """
 
 from __future__ import annotations
@@ -99,13 +103,30 @@ class LLM:
         self.calls: list[str] = []  # generate, collective_rpc:<method>, reset_prefix_cache, in order
         self.prompts: list[list[int]] = []  # every prompt generate took
         self.loras: dict[int, str] = {}  # adapter id -> the path it was read from
+        self.asleep: set[str] = set()  # the parts a sleep released and no wake_up restored yet
+        self.weights_lost = False  # a level-2 sleep discarded the weights; only a reload brings them back
         LLM.last = self
+
+    def sleep(self, level: int = 1) -> None:
+        if not self.kwargs.get("enable_sleep_mode"):
+            raise ValueError("Sleep mode is not enabled. Please compile with enable_sleep_mode=True")
+        self.reset_prefix_cache()
+        self.calls.append(f"sleep:{level}")
+        self.asleep = {"weights", "kv_cache"}
+        self.weights_lost = self.weights_lost or level == 2
+
+    def wake_up(self, tags: list[str] | None = None) -> None:
+        self.calls.append(f"wake_up:{','.join(tags) if tags else 'all'}")
+        self.asleep -= set(tags or ("weights", "kv_cache"))
 
     def generate(self, prompts: Any, sampling_params: SamplingParams | None = None, *,
                  use_tqdm: bool | Callable[..., Any] = True, lora_request: LoRARequest | None = None,
                  priority: Any = None, tokenization_kwargs: Any = None, mm_processor_kwargs: Any = None,
                  ) -> list[RequestOutput]:
         params = sampling_params or SamplingParams()
+        if self.asleep or self.weights_lost:
+            raise RuntimeError(f"generate on a sleeping engine (asleep: {sorted(self.asleep)}, weights "
+                               f"{'discarded' if self.weights_lost else 'kept'})")
         ids = [list(p["prompt_token_ids"]) for p in prompts]
         for prompt in ids:
             if len(prompt) >= self.max_model_len:
@@ -136,6 +157,10 @@ class LLM:
         if not self.llm_engine.in_process and any(hasattr(v, "__next__") for v in (*args, *kwargs.values())):
             raise TypeError("cannot pickle 'generator' object")  # sent to the engine core's process
         self.calls.append(f"collective_rpc:{method}")
+        if method == "reload_weights":
+            if "weights" in self.asleep:
+                raise RuntimeError("reload_weights while the weights are asleep: wake_up(tags=['weights']) first")
+            self.weights_lost = False
         return [getattr(self.worker, method)(*args, **kwargs)]  # the adapter sends method names only
 
     def reset_prefix_cache(self, reset_running_requests: bool = False, reset_connector: bool = False) -> bool:
