@@ -137,10 +137,14 @@ def _collect(args: argparse.Namespace) -> int:
         task_id = bar.add_task("collecting", total=len(tasks) * len(settings.seeds))
         summary = collect(tasks, teacher, settings.out, samples=settings.seeds, workers=settings.workers,
                           progress=_batch_progress(bar, task_id), backend=config.sandbox.backend,
-                          skip_ungradable=settings.skip_ungradable, source=source, dialect=dialect)
+                          skip_ungradable=settings.skip_ungradable, source=source, dialect=dialect,
+                          cluster=config.cluster)
     console.print(collect_table(summary, f"collected into {settings.out}"))
     console.print(f"rows: {summary.path}")
-    return 1 if summary.failed else 0
+    if summary.infra_failed:
+        console.print(f"[yellow]{summary.infra_failed} runs lost to the cluster (a node or worker died past the "
+                      "retries): not counted; run the same command again to retry them[/]")
+    return 1 if summary.failed or summary.infra_failed else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -171,7 +175,7 @@ def _eval(args: argparse.Namespace) -> int:
         report = evaluate(tasks, make_client, run.out, model=identity, dataset=dataset.name, settings=settings,
                           config=agent, workers=run.workers, progress=lambda s, p: _batch_progress(bar, ids[s])(p),
                           backend=config.sandbox.backend, revision=dataset.revision,
-                          skip_ungradable=run.skip_ungradable)
+                          skip_ungradable=run.skip_ungradable, cluster=config.cluster)
     console.print(eval_table(report, f"{identity.name} on {run.dataset}: resolve rate"))
     for line in report.skipped:
         console.print(f"  [yellow]skipped, cannot be graded: {line}[/]")
@@ -261,7 +265,8 @@ def _tasks_synthesize(args: argparse.Namespace) -> int:
         bar_task = bar.add_task("synthesizing", total=None)
         _, report = synthesize(args.packages, config.synthesize,
                                progress=lambda what, done, total: bar.update(bar_task, description=what,
-                                                                             completed=done, total=total))
+                                                                             completed=done, total=total),
+                               cluster=config.cluster)
     console.print(synthesis_table(report, f"synthesized into {config.synthesize.out}"))
     for package in report.packages:
         status = f"[red]failed ({package.stage})[/]" if package.error else f"{sum(package.kept.values())} kept"

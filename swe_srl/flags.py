@@ -129,6 +129,8 @@ AGENT_FLAGS = (
     Flag("--price-completion", "client.price_completion", "cost per million completion tokens"),
     Flag("--sandbox", "sandbox.backend", "where each task's sandbox runs"),
 )
+RAY_FLAG = Flag("--ray", "cluster.ray", "run the jobs on a Ray cluster: auto (the running one), local (start one here) "
+                "or its address; unset: threads here")
 COLLECT_FLAGS = (
     Flag("--out", "collect.out", "folder for the runs and the SWE-Gym-format rows"),
     Flag("--teacher", "collect.teacher", "who acts (scripted: a known-fix route; openai: --model behind --base-url, "
@@ -139,6 +141,7 @@ COLLECT_FLAGS = (
     Flag("--workers", "collect.workers", "parallel sandboxes"),
     Flag("--skip-ungradable", "collect.skip_ungradable", "skip rows the harness cannot grade (counted) instead of "
          "stopping before any work"),
+    RAY_FLAG,
     *AGENT_FLAGS,
 )
 EVAL_FLAGS = (
@@ -152,6 +155,7 @@ EVAL_FLAGS = (
     Flag("--revision", "eval.revision", "hub commit sha of swe-bench-verified (required for it)"),
     Flag("--skip-ungradable", "eval.skip_ungradable", "skip rows the harness cannot grade (counted in the report) "
          "instead of stopping before any work"),
+    RAY_FLAG,
     *AGENT_FLAGS,
 )
 DATA_FLAGS = (
@@ -179,4 +183,5 @@ SYNTHESIZE_FLAGS = (
     Flag("--rewrite-base-url", "synthesize.rewrite_base_url", "its endpoint, e.g. http://localhost:8000/v1 "
          "($OPENAI_API_KEY)"),
     Flag("--sandbox", "sandbox.backend", "where validation sandboxes run"),
+    RAY_FLAG,
 )

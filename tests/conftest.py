@@ -1,7 +1,8 @@
-"""Session-wide test setup: where the shared data lives, and Docker and Podman availability."""
+"""Session-wide test setup: where the shared data lives, Docker and Podman availability, a Ray cluster."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -93,3 +94,25 @@ def two_finals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         tokenizer.save_pretrained(final)
         folders.append(final)
     return folders[0], folders[1]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A head node process (one sandbox slot) for a test module; its nodes import this checkout."""
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'swe-srl[ray]'")
+    from ray.cluster_utils import Cluster
+
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), before]))  # inherited by the nodes
+    # Notice a lost node within a few seconds, not Ray's default tens of seconds.
+    fast = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500, "health_check_failure_threshold": 3}
+    try:
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {"swe_srl_sandbox": 1},
+                                                                "include_dashboard": False, "_system_config": fast})
+        yield cluster
+        cluster.shutdown()
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before

@@ -92,3 +92,13 @@ def test_train_help_lists_every_field_with_its_default_and_doc(command, sections
                      else "[" + ",".join(value) + "]" if isinstance(value, tuple) else str(value))
             assert f"{section}.{f.name}={shown} {' '.join(doc.split())}" in listed
     assert f" {absent}" not in listed and "model.path=tiny a hub id or local folder" in listed
+
+
+def test_ray_flag_and_cluster_fields_set_the_cluster_section(tmp_path, capsys):
+    args = build_parser().parse_args(["eval", "--model", "m", "--out", str(tmp_path), "--ray", "local",
+                                      "--set", "cluster.sandboxes_per_node=3"])
+    cluster = config_from_args(args, EvalConfig, "eval", EVAL_FLAGS).cluster
+    assert (cluster.ray, cluster.sandboxes_per_node, cluster.starts_per_node) == ("local", 3, 2)
+    assert main(["eval", "--model", "m", "--out", str(tmp_path), "--ray", "auto",
+                 "--set", "cluster.sandboxes_per_node=3"]) == 2  # sizing a running cluster from here is refused
+    assert "ray start --resources" in " ".join(capsys.readouterr().out.split())

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from swe_srl.config.sections import AgentLimits, ClientConfig, PromptSettings, SandboxConfig
+from swe_srl.config.sections import AgentLimits, ClientConfig, ClusterConfig, PromptSettings, SandboxConfig
 from swe_srl.errors import ConfigError
 
 
@@ -31,13 +31,14 @@ class CollectSettings:
 
 @dataclass(frozen=True)
 class CollectConfig:
-    """`swe-srl collect`: YAML sections ``collect``, ``client``, ``agent``, ``prompt`` and ``sandbox``."""
+    """`swe-srl collect`: YAML sections ``collect``, ``client``, ``agent``, ``prompt``, ``sandbox`` and ``cluster``."""
 
     collect: CollectSettings  # what and where
     client: ClientConfig = field(default_factory=ClientConfig)  # the model, for teacher openai
     agent: AgentLimits = field(default_factory=AgentLimits)  # when a model's run stops
     prompt: PromptSettings = field(default_factory=PromptSettings)  # unset: the model's prompt recipe
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # where the runs happen
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)  # threads here, or a Ray cluster
 
     def __post_init__(self) -> None:
         if self.collect.teacher == "openai" and not self.client.model:

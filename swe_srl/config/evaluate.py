@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from swe_srl.config.sections import AgentLimits, ClientConfig, PromptSettings, SandboxConfig
+from swe_srl.config.sections import AgentLimits, ClientConfig, ClusterConfig, PromptSettings, SandboxConfig
 from swe_srl.errors import ConfigError
 
 
@@ -34,13 +34,14 @@ class EvalSettings:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """`swe-srl eval`: YAML sections ``eval``, ``client``, ``agent``, ``prompt`` and ``sandbox``."""
+    """`swe-srl eval`: YAML sections ``eval``, ``client``, ``agent``, ``prompt``, ``sandbox`` and ``cluster``."""
 
     eval: EvalSettings  # what and where
     client: ClientConfig = field(default_factory=ClientConfig)  # the model evaluated
     agent: AgentLimits = field(default_factory=AgentLimits)  # when a run stops
     prompt: PromptSettings = field(default_factory=PromptSettings)  # unset: the model's prompt recipe
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # where the runs happen
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)  # threads here, or a Ray cluster
 
     def __post_init__(self) -> None:
         if not self.client.model:

@@ -65,3 +65,21 @@ class SandboxConfig:
 
     # docker: the task's image; podman: the same through a Podman service; local: bubblewrap on this machine
     backend: Literal["docker", "podman", "local"] = "docker"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Where the jobs run: threads of this process, or tasks of a Ray cluster (the ``[ray]`` extra)."""
+
+    ray: str = ""  # empty: threads here; auto: the running cluster; local: start one here; or a cluster's address
+    sandboxes_per_node: int = 0  # with ray local: sandboxes this machine holds; 0: from its cores and memory
+    starts_per_node: int = 2  # container starts at once on one node; more queue rather than burst
+    max_retries: int = 2  # reruns of a job whose node or worker died, before it is an infrastructure failure
+
+    def __post_init__(self) -> None:
+        if self.sandboxes_per_node < 0 or self.starts_per_node < 1 or self.max_retries < 0:
+            raise ConfigError(f"cluster: sandboxes_per_node must be >= 0, starts_per_node >= 1 and max_retries >= 0, "
+                              f"got {self.sandboxes_per_node}, {self.starts_per_node} and {self.max_retries}")
+        if self.sandboxes_per_node and self.ray != "local":
+            raise ConfigError("cluster.sandboxes_per_node sizes a cluster started here (--ray local); the nodes of "
+                              "a running cluster advertise theirs with `ray start --resources`")

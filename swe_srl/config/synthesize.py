@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from swe_srl.config.sections import SandboxConfig
+from swe_srl.config.sections import ClusterConfig, SandboxConfig
 from swe_srl.errors import ConfigError
 
 PASS_TO_PASS_CAP = 50  # PASS_TO_PASS tests kept per synthesized task
@@ -41,10 +41,11 @@ class SynthConfig:
 
 @dataclass(frozen=True)
 class SynthesizeConfig:
-    """`swe-srl tasks synthesize`: YAML sections ``synthesize`` and ``sandbox``."""
+    """`swe-srl tasks synthesize`: YAML sections ``synthesize``, ``sandbox`` and ``cluster``."""
 
     synthesize: SynthConfig  # what to make and how
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # where validation sandboxes run
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)  # threads here, or a Ray cluster
 
     def __post_init__(self) -> None:
         if self.sandbox.backend != "docker":

@@ -26,6 +26,7 @@ from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.agent import scripted
 from swe_srl.agent.replay import replay
 from swe_srl.atomic import remove_stale_temps, write_text_atomic
+from swe_srl.config.sections import ClusterConfig
 from swe_srl.dialects import DEFAULT_DIALECT, DIALECT_KEY
 from swe_srl.errors import ConfigError
 from swe_srl.formats.importing import import_paths
@@ -54,6 +55,7 @@ class CollectSummary:
     steps: int  # of all stored trajectories
     path: Path  # the SWE-Gym rows file
     failed: int = 0  # jobs that raised now (not stored; a rerun retries them)
+    infra_failed: int = 0  # jobs whose node or worker died past its retries (not stored; a rerun retries them)
     skipped_ungradable: int = 0  # task rows the harness could not grade, left out (--skip-ungradable)
     total: int = 0  # stored trajectories
     prompt_tokens: int = 0
@@ -65,7 +67,7 @@ class CollectSummary:
         return self.resolved / self.total if self.total else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"runs": self.runs, "reused": self.reused, "failed": self.failed,
+        return {"runs": self.runs, "reused": self.reused, "failed": self.failed, "infra_failed": self.infra_failed,
                 "skipped_ungradable": self.skipped_ungradable, "total": self.total,
                 "resolved": self.resolved, "resolved_rate": round(self.resolved_rate, 4), "steps": self.steps,
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
@@ -139,14 +141,16 @@ def collect(
     skip_ungradable: bool = False,
     source: str = "tasks",
     dialect: str = DEFAULT_DIALECT,
+    cluster: ClusterConfig = ClusterConfig(),
 ) -> CollectSummary:
     """Collect one graded trajectory per (task, sample) into ``out_dir``; resumes a stopped run.
 
     Every row of ``tasks`` (read from ``source``) is checked first: one the harness cannot grade
     stops the collection before any sandbox starts, or with ``skip_ungradable`` is left out and
     counted; a folder holding runs of another teacher is refused. The sandbox's tools word their
-    results in ``dialect``. ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one``
-    replaces the sandbox-and-harness job runner (tests).
+    results in ``dialect``. ``backend`` names the sandbox backend (sandbox/backends.py), ``cluster``
+    where the jobs run (threads here or a Ray cluster); ``run_one`` replaces the sandbox-and-harness
+    job runner (tests).
     """
     checked = check_rows(tasks, source, skip_ungradable=skip_ungradable)
     out_dir = Path(out_dir)
@@ -160,12 +164,12 @@ def collect(
     jobs = [Job(task, sample) for task in checked.tasks for sample in samples]
     plan = JobPlan(teacher.act, run_record(teacher.model), out_dir / "grading", "collect", backend, dialect=dialect)
     try:
-        result = run_jobs(jobs, plan, store, workers=workers, progress=progress, run_one=run_one)
+        result = run_jobs(jobs, plan, store, workers=workers, progress=progress, run_one=run_one, cluster=cluster)
     except BaseException:
         write_outputs(out_dir, store)  # after Ctrl-C too: the outputs hold every run finished so far
         raise
     return write_outputs(out_dir, store, runs=result.ran, reused=result.reused, failed=len(result.failed),
-                         skipped=len(checked.skipped))
+                         infra_failed=len(result.infra_failed), skipped=len(checked.skipped))
 
 
 def _adopt_rows(rows_file: Path, store: RunStore) -> None:
@@ -187,7 +191,7 @@ def _adopt_rows(rows_file: Path, store: RunStore) -> None:
 
 
 def write_outputs(out_dir: Path, store: RunStore, *, runs: int = 0, reused: int = 0, failed: int = 0,
-                  skipped: int = 0) -> CollectSummary:
+                  infra_failed: int = 0, skipped: int = 0) -> CollectSummary:
     """Rebuild the rows file, the trajectory store and the summary from every stored run."""
     trajectories: list[Trajectory] = []
     for key, record in store.items():
@@ -196,8 +200,8 @@ def write_outputs(out_dir: Path, store: RunStore, *, runs: int = 0, reused: int 
     write_text_atomic(out_dir / ROWS_FILE, "".join(line + "\n" for line in rows))
     write_text_atomic(out_dir / STORE_FILE, "".join(dumps(t) + "\n" for t in trajectories))
     summary = CollectSummary(
-        runs=runs, reused=reused, failed=failed, skipped_ungradable=skipped, total=len(trajectories),
-        path=out_dir / ROWS_FILE,
+        runs=runs, reused=reused, failed=failed, infra_failed=infra_failed, skipped_ungradable=skipped,
+        total=len(trajectories), path=out_dir / ROWS_FILE,
         resolved=sum(bool(t.resolved) for t in trajectories),
         steps=sum(len(t.steps) for t in trajectories),
         prompt_tokens=sum(int(t.metadata.get("prompt_tokens", 0)) for t in trajectories),

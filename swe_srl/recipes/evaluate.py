@@ -21,15 +21,17 @@ from swe_srl.agent.client import ModelClient
 from swe_srl.agent.identity import ModelIdentity
 from swe_srl.agent.loop import AgentConfig, run_agent
 from swe_srl.atomic import write_text_atomic
+from swe_srl.config.sections import ClusterConfig
 from swe_srl.errors import ConfigError
 from swe_srl.evaluate.chart import write_chart
 from swe_srl.evaluate.grade import graded_apply_failed
 from swe_srl.evaluate.oracle import SETTINGS, setting_hint
 from swe_srl.evaluate.predictions import Prediction, write_predictions
-from swe_srl.evaluate.resolve_rate import EvalReport, setting_report
+from swe_srl.evaluate.resolve_rate import EvalReport, SettingReport, setting_report
 from swe_srl.evaluate.runs import REPORT_FILE, EvalRun
 from swe_srl.images.registry import require_registry_images
-from swe_srl.jobs.batch import BatchProgress, Job
+from swe_srl.jobs.batch import BatchProgress, BatchResult, Job
+from swe_srl.jobs.cluster import held_cluster
 from swe_srl.jobs.sandboxed import Act, Execute, JobPlan, run_jobs
 from swe_srl.jobs.store import RunStore
 from swe_srl.sandbox.backends import DEFAULT_BACKEND
@@ -94,6 +96,7 @@ def evaluate(
     backend: str = DEFAULT_BACKEND,
     revision: str = "",
     skip_ungradable: bool = False,
+    cluster: ClusterConfig = ClusterConfig(),
 ) -> EvalReport:
     """Evaluate ``make_client``'s model (``model``) on ``tasks`` of ``dataset`` (at ``revision``) in each setting.
 
@@ -101,8 +104,9 @@ def evaluate(
     first: one the harness cannot grade stops the evaluation before any sandbox starts, or with
     ``skip_ungradable`` is left out and listed in the report. A stopped evaluation resumes; runs
     that did not finish are listed apart (``SettingReport.failed``) and run again next time.
-    ``backend`` names the sandbox backend (sandbox/backends.py); ``run_one(job, setting)`` replaces
-    the sandbox-and-harness runner (tests).
+    ``backend`` names the sandbox backend (sandbox/backends.py), ``cluster`` where the jobs run
+    (threads here or a Ray cluster); ``run_one(job, setting)`` replaces the sandbox-and-harness
+    runner (tests).
     """
     unknown = [s for s in settings if s not in SETTINGS]
     if unknown or not settings:
@@ -116,25 +120,32 @@ def evaluate(
         require_registry_images(checked.tasks)
     jobs = [Job(task, 0) for task in checked.tasks]
     reports = {}
-    for setting, store in stores.items():
-        log_dir = out_dir / setting / "grading"
-        plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting, model.key, log_dir),
-                       log_dir, run_prefix(setting), backend,
-                       dialect=config.stepwise.observation_dialect)
-        runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
-        report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
-        result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner)
-        wanted = [job.key for job in jobs if job.key in result.records]
-        records = [result.records[key] for key in wanted]
-        write_predictions(
-            (Prediction(r["instance_id"], model.key, r.get("patch", "")) for r in records),
-            out_dir / setting / PREDICTIONS_FILE,
-        )
-        failed = {job.task.instance_id: result.failed[job.key] for job in jobs if job.key in result.failed}
-        reports[setting] = setting_report(setting, records, failed)
+    with held_cluster(cluster):  # one cluster (a local one started once) for every setting
+        for setting, store in stores.items():
+            log_dir = out_dir / setting / "grading"
+            plan = JobPlan(agent_in(setting, make_client, config), eval_record(setting, model.key, log_dir),
+                           log_dir, run_prefix(setting), backend, dialect=config.stepwise.observation_dialect)
+            runner = (lambda job, s=setting: run_one(job, s)) if run_one else None
+            report_progress = None if progress is None else (lambda p, s=setting: progress(s, p))
+            result = run_jobs(jobs, plan, store, workers=workers, progress=report_progress, run_one=runner,
+                              cluster=cluster)
+            reports[setting] = _setting_outputs(setting, jobs, result, model.key, out_dir / setting)
     report = EvalReport(model=model.name, model_id=model.key, dataset=dataset, settings=reports, revision=revision,
                         rows=len(tasks), skipped=tuple(bad.line(dataset) for bad in checked.skipped))
     write_text_atomic(out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2) + "\n")
     write_chart([EvalRun.read(out_dir)], out_dir)
     return report
+
+
+def _setting_outputs(setting: str, jobs: Sequence[Job], result: BatchResult, model_key: str,
+                     folder: Path) -> SettingReport:
+    """Write one setting's predictions (its stored runs, in task order) and return its report: runs that did
+    not finish (their own error, or lost to the cluster past its retries) apart from the rates."""
+    records = [result.records[job.key] for job in jobs if job.key in result.records]
+    write_predictions((Prediction(r["instance_id"], model_key, r.get("patch", "")) for r in records),
+                      folder / PREDICTIONS_FILE)
+    failed = {job.task.instance_id: result.failed[job.key] for job in jobs if job.key in result.failed}
+    failed |= {job.task.instance_id: f"infrastructure: lost to the cluster: {result.infra_failed[job.key]}"
+               for job in jobs if job.key in result.infra_failed}
+    return setting_report(setting, records, failed)
 
