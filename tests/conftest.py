@@ -46,8 +46,10 @@ def podman_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     socket = tmp_path_factory.mktemp("podman") / "podman.sock"
     log = socket.with_name("service.log")
     with open(log, "wb") as out:
+        # Its own folder as the working directory: conmon drops an "oom" file there when a container is
+        # OOM-killed (the memory tests do that), which must not land in the checkout.
         service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{socket}"], stdout=out,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, cwd=socket.parent)
     try:
         _wait_until_it_answers(f"unix://{socket}", service, log)
         yield f"unix://{socket}"
