@@ -7,6 +7,11 @@ the bundled expert run of the task it is asked about, replayed, so the model cos
 what differs between the two is the fan-out alone. Both must resolve every task.
 
 Reproduce: .venv/bin/python benchmarks/fanout.py [--slots 2] [--rounds 1]
+
+`--queue N` measures the start queue instead: N Ray tasks at once on this one node, each starting
+and removing a real container from the base image through the node's start gate (2 starts at a
+time), against the same N starts as a burst with no gate; it prints the p50/p99 of the wait in the
+queue and of the start itself.
 """
 
 from __future__ import annotations
@@ -72,11 +77,47 @@ def timed_eval(tasks: Sequence[Task], slots: int, cluster: ClusterConfig) -> tup
     return seconds, jobs, sum(s.overall.resolved for s in report.settings.values())
 
 
+def _percentiles(values: Sequence[float]) -> str:
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]  # noqa: E731
+    return f"p50 {pick(0.5):5.2f} s, p99 {pick(0.99):5.2f} s"
+
+
+def start_queue(jobs: int, starts: int) -> None:
+    """Queue wait and container start, N at once, through the start gate and as a burst."""
+    import ray
+
+    from swe_srl.host.docker import docker_client, owned_labels, remove_container, start_container
+    from swe_srl.images.base import ensure_base_image
+    from swe_srl.jobs.ray_batch import _gate_on, _start_slot, ray_session
+
+    image = ensure_base_image(docker_client())
+
+    @ray.remote(num_cpus=0)
+    def one(gate) -> tuple[float, float]:
+        asked = time.perf_counter()
+        with _start_slot(gate):
+            started = time.perf_counter()
+            client = docker_client()
+            remove_container(start_container(client, image, owned_labels("swe-srl.bench"), lifetime=120))
+        return started - asked, time.perf_counter() - started
+
+    with ray_session(ClusterConfig(ray="local", sandboxes_per_node=jobs)):
+        node = ray.get_runtime_context().get_node_id()
+        for name, gate in (("gate", _gate_on(node, starts)), ("burst", None)):
+            waits, runs = zip(*ray.get([one.remote(gate) for _ in range(jobs)]))
+            print(f"{name:5s} {jobs} starts: queue {_percentiles(waits)}; start {_percentiles(runs)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slots", type=int, default=2, help="thread-pool workers, and Ray sandbox slots")
     parser.add_argument("--rounds", type=int, default=1, help="evaluations per side (alternating)")
+    parser.add_argument("--queue", type=int, default=0, help="measure the start queue under N concurrent jobs instead")
     args = parser.parse_args()
+    if args.queue:
+        start_queue(args.queue, starts=2)
+        return
     tasks = bundled_tasks()
     sides = {"threads": ClusterConfig(), "ray local": ClusterConfig(ray="local", sandboxes_per_node=args.slots)}
     rates: dict[str, list[float]] = {name: [] for name in sides}
