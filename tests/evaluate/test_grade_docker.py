@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -127,11 +126,11 @@ def test_harness_errors_are_logged_not_printed(tasks, docker_client, tmp_path, c
 def test_leftovers_of_a_dead_grader_are_reaped(tasks, docker_client, tmp_path) -> None:
     # A container as a grader that was SIGKILLed would leave it: our labels, an owner that is gone.
     ghost = docker_client.containers.create(
-        tasks[0].image, command="sleep infinity", labels={GRADE_LABEL: "1", OWNER_LABEL: "nohost-x:1:1"}
+        tasks[0].image, command="sleep infinity", labels={GRADE_LABEL: "1", OWNER_LABEL: "nohost-x:boot:1:1:1"}
     )
     ghost_here = docker_client.containers.create(
         tasks[0].image, command="sleep infinity",
-        labels={GRADE_LABEL: "1", OWNER_LABEL: f"{socket.gethostname()}:999999999:1"},
+        labels={GRADE_LABEL: "1", OWNER_LABEL: owner_id(999999999)},  # this host, boot and namespace; no such pid
     )
     try:
         grade(tasks[0], "", run_id="reaper", log_dir=tmp_path, client=docker_client)
