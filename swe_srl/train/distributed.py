@@ -78,24 +78,31 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def start_world(config: TrainConfig) -> tuple[World, torch.device]:
-    """This process's rank and device; joins the process group under ``run.distributed=fsdp``."""
+def check_distributed(config: TrainConfig) -> None:
+    """ConfigError for a ``run.distributed`` this run cannot take: checked before any other work."""
     if config.run.distributed == "none":
-        return World(), pick_device(config.run.device)
+        return
     if config.run.distributed != "fsdp":
         raise ConfigError(f"run.distributed '{config.run.distributed}' is not one of none, fsdp")
     if config.lora.enabled:
         raise ConfigError("run.distributed=fsdp shards full fine-tuning; LoRA at 7B fits one GPU "
                           "(presets qwen2.5-coder-7b, sft-qwen2.5-coder-7b): set lora.enabled=false or "
                           "run.distributed=none")
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        raise ConfigError("run.distributed=fsdp needs a launcher: torchrun --nproc_per_node N -m swe_srl.cli train ... "
+                          "(or accelerate launch); RANK and WORLD_SIZE are not set")
+
+
+def start_world(config: TrainConfig) -> tuple[World, torch.device]:
+    """This process's rank and device; joins the process group under ``run.distributed=fsdp``
+    (``check_distributed`` has passed)."""
+    if config.run.distributed == "none":
+        return World(), pick_device(config.run.device)
     return join(config.run.device)
 
 
 def join(device: str) -> tuple[World, torch.device]:
     """Join the process group the launcher described; the world and this rank's device."""
-    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
-        raise ConfigError("run.distributed=fsdp needs a launcher: torchrun --nproc_per_node N -m swe_srl.cli train ... "
-                          "(or accelerate launch); RANK and WORLD_SIZE are not set")
     cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if cuda:

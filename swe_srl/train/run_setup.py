@@ -16,7 +16,7 @@ from swe_srl.prompt_recipe import dataset_recipe
 from swe_srl.train.checkpoint import TrainingState, save_checkpoint, save_final
 from swe_srl.train.curves import RunCurves, write_report
 from swe_srl.train.data import PromptStream, dataset_path
-from swe_srl.train.distributed import World, leave, start_world
+from swe_srl.train.distributed import World, check_distributed, leave, start_world
 from swe_srl.train.metrics import MetricsLog, check_reporters
 from swe_srl.train.policy import check_model_path
 from swe_srl.train.schedule import make_scheduler
@@ -41,6 +41,7 @@ def seed_everything(seed: int) -> None:
 def begin_run(config: TrainConfig) -> tuple[World, torch.device, Path]:
     """Check the model and data paths, join the processes (under FSDP) and write the run's config; this rank,
     its device, the output folder."""
+    check_distributed(config)
     if config.model.path != "tiny":
         check_model_path(config.model.path)
     dataset_path(config.data)
