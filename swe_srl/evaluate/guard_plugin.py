@@ -39,7 +39,7 @@ def _machinery():
 _ORIGINAL = _machinery()
 _SKIPS = tuple(kind for kind in (getattr(pytest.skip, "Exception", None), getattr(pytest.xfail, "Exception", None))
                if kind is not None)
-_raised = set()  # node ids whose setup, call or teardown raised
+_raised = set()  # node ids whose setup or call raised (and did not pass on a later run, as rerun plugins do)
 _clean = set()  # node ids whose call ran without raising
 _rewritten = set()  # node ids a hook reported as passed although they raised
 
@@ -60,10 +60,11 @@ class _Watch:
     @pytest.hookimpl(hookwrapper=True, trylast=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
-        raised = _raised_in(item, call)
+        raised = call.when != "teardown" and _raised_in(item, call)  # a teardown error has a report of its own
         if raised:
             _raised.add(item.nodeid)
         elif call.when == "call":
+            _raised.discard(item.nodeid)
             _clean.add(item.nodeid)
         if raised and getattr(outcome.get_result(), "outcome", None) == "passed":
             _rewritten.add(item.nodeid)
