@@ -70,46 +70,46 @@ def test_records_of_several_sessions_add_up():
     assert distrust(log, {"t.py::a": "PASSED", "t.py::c": "PASSED"}) is None
 
 
-def test_the_plugin_records_what_pytest_saw_beneath_a_rewriting_hook(tmp_path):
-    """The plugin itself, in this machine's pytest: a conftest hook turns a failure into a pass."""
-    plugin_dir = tmp_path / "guard"
+def _guarded_pytest(folder, tests: str, conftest: str):
+    """pytest under the guard plugin in ``folder`` on ``test_x.py`` (with ``conftest.py``): its output and record."""
+    plugin_dir = folder / "guard"
     plugin_dir.mkdir()
     subprocess.run(["bash", "-c", f"__srl_guard={plugin_dir}\n{_load_lines().split(chr(10), 1)[1]}"], check=True)
-    (tmp_path / "test_x.py").write_text("def test_ok():\n    pass\n\n\ndef test_bad():\n    assert False\n")
-    (tmp_path / "conftest.py").write_text(
+    (folder / "test_x.py").write_text(tests)
+    (folder / "conftest.py").write_text(conftest)
+    record = folder / "record.jsonl"
+    env = {"PYTHONPATH": str(plugin_dir), "SWE_SRL_GUARD_RECORD": str(record), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "swe_srl_guard", "-p", "no:cacheprovider", "-rA",
+                           "test_x.py"], cwd=folder, env=env, capture_output=True, text=True)
+    [seen] = [json.loads(line) for line in record.read_text().splitlines()]
+    return done, seen
+
+
+def test_the_plugin_records_what_pytest_saw_beneath_a_rewriting_hook(tmp_path):
+    """The plugin itself, in this machine's pytest: a conftest hook turns a failure into a pass."""
+    done, seen = _guarded_pytest(
+        tmp_path, "def test_ok():\n    pass\n\n\ndef test_bad():\n    assert False\n",
         "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
         "    outcome = yield\n    report = outcome.get_result()\n    if report.failed:\n"
         "        report.outcome = 'passed'\n")
-    record = tmp_path / "record.jsonl"
-    env = {"PYTHONPATH": str(plugin_dir), "SWE_SRL_GUARD_RECORD": str(record), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "swe_srl_guard", "-p", "no:cacheprovider", "-rA",
-                           "test_x.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0 and "PASSED test_x.py::test_bad" in done.stdout, done.stdout
-    [seen] = [json.loads(line) for line in record.read_text().splitlines()]
     assert seen["raised"] == ["test_x.py::test_bad"] and seen["rewritten"] == ["test_x.py::test_bad"]
     assert seen["clean"] == 1 and seen["replaced"] == []
 
 
 def test_a_test_that_passes_on_a_rerun_is_not_taken_for_a_rewritten_one(tmp_path):
     """Rerun plugins report a flaky test's later pass; a teardown error has a report of its own."""
-    plugin_dir = tmp_path / "guard"
-    plugin_dir.mkdir()
-    subprocess.run(["bash", "-c", f"__srl_guard={plugin_dir}\n{_load_lines().split(chr(10), 1)[1]}"], check=True)
-    (tmp_path / "test_y.py").write_text(
+    done, seen = _guarded_pytest(
+        tmp_path,
         "import pytest\n\nruns = []\n\n\ndef test_flaky():\n    runs.append(1)\n    assert len(runs) > 1\n\n\n"
         "@pytest.fixture\ndef broken():\n    yield\n    raise RuntimeError('teardown')\n\n\n"
-        "def test_torn_down(broken):\n    pass\n")
-    (tmp_path / "conftest.py").write_text(  # a rerun plugin in miniature: run the protocol again after a failure
+        "def test_torn_down(broken):\n    pass\n",
+        # a rerun plugin in miniature: run the protocol again after a failure
         "import pytest\nfrom _pytest.runner import runtestprotocol\n\n\n@pytest.hookimpl(tryfirst=True)\n"
         "def pytest_runtest_protocol(item, nextitem):\n    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, "
         "location=item.location)\n    reports = runtestprotocol(item, nextitem=nextitem, log=False)\n"
         "    if any(r.failed for r in reports if r.when == 'call'):\n"
         "        reports = runtestprotocol(item, nextitem=nextitem, log=False)\n"
         "    for report in reports:\n        item.ihook.pytest_runtest_logreport(report=report)\n    return True\n")
-    record = tmp_path / "record.jsonl"
-    env = {"PYTHONPATH": str(plugin_dir), "SWE_SRL_GUARD_RECORD": str(record), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "swe_srl_guard", "-p", "no:cacheprovider", "-rA",
-                           "test_y.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert "PASSED test_y.py::test_flaky" in done.stdout, done.stdout
-    [seen] = [json.loads(line) for line in record.read_text().splitlines()]
+    assert "PASSED test_x.py::test_flaky" in done.stdout, done.stdout
     assert seen["raised"] == [] and seen["rewritten"] == [] and seen["replaced"] == []
