@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from swe_srl.atomic import write_text_atomic
 from swe_srl.errors import DataError
 from swe_srl.evaluate.predictions import Prediction, write_predictions
-from swe_srl.evaluate.protected_files import screen
+from swe_srl.evaluate.protected_files import screen_for
 from swe_srl.images.task_image import ensure_task_image
 from swe_srl.tasks.gradable import check_gradable
 from swe_srl.tasks.task import Task
@@ -58,7 +58,7 @@ def export_swebench(tasks: Sequence[Task], out_dir: Path, predictions: Sequence[
     graded, aside = [], {}
     for prediction in predictions:
         task = by_id[prediction.instance_id]
-        screened = screen(prediction.model_patch, task.test_patch, [*task.fail_to_pass, *task.pass_to_pass])
+        screened = screen_for(task, prediction.model_patch)
         graded.append(replace(prediction, model_patch=screened.patch))
         if screened.set_aside:
             aside[prediction.instance_id] = dict(screened.set_aside)

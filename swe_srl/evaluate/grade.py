@@ -40,7 +40,7 @@ from swebench.harness.utils import make_test_spec
 
 from swe_srl.errors import ConfigError
 from swe_srl.evaluate.guard import distrust, guard_script
-from swe_srl.evaluate.protected_files import screen
+from swe_srl.evaluate.protected_files import screen_for
 from swe_srl.evaluate.report import GradeReport, build_report, patch_apply_failed
 from swe_srl.host.docker import docker_client, owned_labels, reap_leftovers
 from swe_srl.images.task_image import ensure_task_image
@@ -142,7 +142,7 @@ def _grade(task: Task, patch: str, image: str, run: _HarnessRun) -> GradeReport:
     row["image"] = image
     row["eval_script"], guarded = guard_script(row["eval_script"])
     spec = make_test_spec(row)
-    screened = screen(patch, task.test_patch, [*task.fail_to_pass, *task.pass_to_pass])
+    screened = screen_for(task, patch)
     if screened.set_aside:
         log.info("grading %s: set aside %s", task.instance_id, ", ".join(sorted(screened.set_aside)))
     patch = screened.patch

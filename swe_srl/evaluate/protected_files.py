@@ -32,6 +32,7 @@ from pathlib import PurePosixPath
 from typing import Iterable, Mapping
 
 from swe_srl.tasks.eval_script import patch_files
+from swe_srl.tasks.task import Task
 
 RUNNER_CONFIG = frozenset({"pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "tox.ini", "setup.cfg",
                            "pyproject.toml"})
@@ -115,3 +116,8 @@ def _paths(section: str) -> set[str]:
         head = section.split("\n", 1)[0].split(" ")
         paths.update(p[2:] for p in head[2:4] if p[:2] in ("a/", "b/"))
     return paths
+
+
+def screen_for(task: Task, patch: str) -> Screened:
+    """``patch`` screened as grading screens it for ``task``: against its test patch and test ids."""
+    return screen(patch, task.test_patch, [*task.fail_to_pass, *task.pass_to_pass])
