@@ -17,7 +17,7 @@ from swe_srl.config.evaluate import EvalConfig
 from swe_srl.config.loading import presets_in
 from swe_srl.config.synthesize import SynthesizeConfig
 from swe_srl import __version__
-from swe_srl.config.train import PRESETS_DIR, SFT_SECTIONS, SRL_SECTIONS, TrainConfig
+from swe_srl.config.train import PRESETS_DIR, RLVR_SECTIONS, SFT_SECTIONS, SRL_SECTIONS, TrainConfig
 from swe_srl.dialects import DEFAULT_DIALECT, DIALECTS
 from swe_srl.errors import ConfigError, SweSrlError
 from swe_srl.flags import (
@@ -255,6 +255,17 @@ def _train_sft(args: argparse.Namespace) -> int:
     return _train(args, run, describe)
 
 
+def _train_rlvr(args: argparse.Namespace) -> int:
+    from swe_srl.recipes.train_rlvr import run
+
+    def describe(config, record: dict) -> tuple[str, int]:
+        text = (f"RLVR reward {record['reward_mean']:.3f} resolved {record['resolve_rate']:.2f} "
+                f"masked {record['masked_fraction']:.2f}")
+        return text, config.run.steps
+
+    return _train(args, run, describe)
+
+
 def _tasks_synthesize(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -360,6 +371,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "data build": _data_build,
     "train srl": _train_srl,
     "train sft": _train_sft,
+    "train rlvr": _train_rlvr,
     "tasks synthesize": _tasks_synthesize,
     "tasks check": _tasks_check,
     "tasks convert": _tasks_convert,
@@ -405,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     sft.add_argument("--config", required=True, help=f"a preset ({', '.join(presets_in(PRESETS_DIR))}) or a YAML file")
     sft.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. sft.mode=trajectory data.path=...")
     sft.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
+    rlvr = train.add_parser("rlvr", help="RLVR after SRL: GRPO over whole episodes in sandboxes, rewarded by the tests",
+                            epilog=fields_help(TrainConfig, RLVR_SECTIONS), formatter_class=RAW)
+    rlvr.add_argument("--config", required=True, help=f"a preset ({', '.join(presets_in(PRESETS_DIR))}) or a YAML file")
+    rlvr.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. model.path=runs/srl/final "
+                      "rlvr.tasks=tasks.jsonl")
+    rlvr.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
 
     collect = sub.add_parser("collect", help="run a teacher on tasks in sandboxes and store graded trajectories")
     add_config_flags(collect, CollectConfig, "collect", COLLECT_FLAGS)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from swe_srl.actions import SUBMIT, Action
-from swe_srl.agent.client import ModelClient
+from swe_srl.agent.client import ModelClient, ModelReply
 from swe_srl.agent.prompt import PromptTooLong, render_prompt
 from swe_srl.config.sections import AgentLimits
 from swe_srl.errors import ActionParseError
-from swe_srl.prompt import CachedCounter
+from swe_srl.prompt import CachedCounter, Message
 from swe_srl.reward import parse_completion
 from swe_srl.stepwise import StepwiseConfig
 from swe_srl.tasks.task import Task
@@ -37,6 +37,7 @@ TOKEN_LIMIT = "token_limit"
 COST_LIMIT = "cost_limit"
 CONTEXT_LIMIT = "context_limit"
 MALFORMED_LIMIT = "malformed_limit"
+TIME_LIMIT = "time_limit"  # the caller's wall-clock limit (RLVR episodes)
 
 MALFORMED_OBSERVATION = (
     "Your reply could not be executed: {error}.\n"
@@ -60,36 +61,56 @@ def parse_reply(text: str) -> tuple[str, Action]:
     return parsed.thought, parsed.action
 
 
-def run_agent(
-    task: Task,
-    client: ModelClient,
-    execute: Execute,
-    config: AgentConfig = AgentConfig(),
-    *,
-    diff: Callable[[], str] | None = None,
-) -> Trajectory:
-    """Run ``client`` on ``task`` through ``execute`` and return the recorded Trajectory.
+class AgentSession:
+    """One agent run, a move at a time: ``prompt`` the model, ``take`` its reply, ``observe`` the action's result.
 
-    The patch is the observation of submit (the sandbox's diff); a run that stops for another
-    reason takes its patch from ``diff`` when given, else leaves it empty.
+    ``run_agent`` drives one session against one client; the RLVR episode runner
+    (swe_srl.jobs.episodes) drives many at once, batching their model calls. Either way the rules
+    are these: malformed replies become retry turns, every model call counts towards the step
+    budget, and the run stops on submit or the first limit it reaches.
     """
-    problem = task.problem_statement + (f"\n\n{config.hint}" if config.hint else "")
-    counter = CachedCounter(client.count_tokens)
-    steps: list[Step] = []
-    retries: list[tuple[str, str]] = []
-    totals = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "model_seconds": 0.0, "env_seconds": 0.0,
-              "model_calls": 0, "malformed": 0, "http_retries": 0}
-    patch = ""
-    stop = STEP_LIMIT
-    started = time.perf_counter()
-    while totals["model_calls"] < config.max_steps:
+
+    def __init__(self, task: Task, model: str, count_tokens: Callable[[Sequence[str]], list[int]],
+                 config: AgentConfig = AgentConfig()) -> None:
+        self.task, self.model, self.config = task, model, config
+        self.problem = task.problem_statement + (f"\n\n{config.hint}" if config.hint else "")
+        self.counter = CachedCounter(count_tokens)
+        self.steps: list[Step] = []
+        self.retries: list[tuple[str, str]] = []
+        self.totals = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "model_seconds": 0.0,
+                       "env_seconds": 0.0, "model_calls": 0, "malformed": 0, "http_retries": 0}
+        self.patch = ""
+        self.stop_reason: str | None = None  # set once the run is over
+        self.started = time.perf_counter()
+        self._reply: ModelReply | None = None  # the reply whose action is being executed
+        self._thought = ""  # and its reasoning
+
+    @property
+    def done(self) -> bool:
+        return self.stop_reason is not None
+
+    def stop(self, reason: str) -> None:
+        """End the run for ``reason`` (a limit the caller enforces, such as wall-clock time)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    def prompt(self) -> tuple[Message, ...] | None:
+        """The messages for the next model call; None once the run is over."""
+        if self.done:
+            return None
+        if self.totals["model_calls"] >= self.config.max_steps:
+            self.stop(STEP_LIMIT)
+            return None
         try:
-            messages = render_prompt(problem, steps, config.stepwise, counter, retries)
+            return render_prompt(self.problem, self.steps, self.config.stepwise, self.counter, self.retries)
         except PromptTooLong as err:
-            log.info("%s: %s", task.instance_id, err)
-            stop = CONTEXT_LIMIT
-            break
-        reply = client.complete(messages)
+            log.info("%s: %s", self.task.instance_id, err)
+            self.stop(CONTEXT_LIMIT)
+            return None
+
+    def take(self, reply: ModelReply) -> Action | None:
+        """Record the model's ``reply``; the action to execute, or None (a malformed reply, or a limit reached)."""
+        totals = self.totals
         totals["model_calls"] += 1
         totals["prompt_tokens"] += reply.prompt_tokens
         totals["completion_tokens"] += reply.completion_tokens
@@ -105,46 +126,74 @@ def run_agent(
                 thought, action = parse_reply(reply.text)
         except ActionParseError as err:
             totals["malformed"] += 1
-            retries.append((reply.text[:REPLY_SHOWN_CHARS], MALFORMED_OBSERVATION.format(error=err)))
-            log.debug("%s: malformed reply %d: %s", task.instance_id, totals["malformed"], err)
-            if len(retries) >= config.max_malformed_in_a_row:
-                stop = MALFORMED_LIMIT
-                break
-            limit = _over_budget(config, totals)
-            if limit:
-                stop = limit
-                break
-            continue
-        env_start = time.perf_counter()
-        observation = execute(action)
-        env_seconds = time.perf_counter() - env_start
-        totals["env_seconds"] += env_seconds
-        steps.append(Step(action, observation, thought, {
+            self.retries.append((reply.text[:REPLY_SHOWN_CHARS], MALFORMED_OBSERVATION.format(error=err)))
+            log.debug("%s: malformed reply %d: %s", self.task.instance_id, totals["malformed"], err)
+            if len(self.retries) >= self.config.max_malformed_in_a_row:
+                self.stop(MALFORMED_LIMIT)
+            else:
+                self._check_budget()
+            return None
+        self._reply, self._thought = reply, thought
+        return action
+
+    def observe(self, action: Action, observation: str, env_seconds: float) -> None:
+        """Record what executing the action ``take`` returned gave."""
+        reply = self._reply
+        assert reply is not None, "observe() follows a take() that returned an action"
+        self.totals["env_seconds"] += env_seconds
+        self.steps.append(Step(action, observation, self._thought, {
             "prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
             "model_seconds": round(reply.seconds, 4), "env_seconds": round(env_seconds, 4),
-            "cost": reply.cost, "malformed_before": len(retries), "finish_reason": reply.finish_reason,
+            "cost": reply.cost, "malformed_before": len(self.retries), "finish_reason": reply.finish_reason,
         }))
-        retries = []
+        self.retries, self._reply = [], None
         if action.tool == SUBMIT:
-            patch, stop = observation, SUBMITTED
-            break
-        limit = _over_budget(config, totals)
+            self.patch = observation
+            self.stop(SUBMITTED)
+        else:
+            self._check_budget()
+
+    def _check_budget(self) -> None:
+        limit = _over_budget(self.config, self.totals)
         if limit:
-            stop = limit
-            break
-    if stop != SUBMITTED and diff is not None:
-        patch = diff()
-    totals["model_seconds"] = round(totals["model_seconds"], 4)
-    totals["env_seconds"] = round(totals["env_seconds"], 4)
-    return Trajectory(
-        task_id=task.instance_id,
-        source_format="agent",
-        steps=tuple(steps),
-        problem_statement=problem,
-        patch=patch,
-        metadata={"model": client.name, "stop_reason": stop, "seconds": round(time.perf_counter() - started, 4),
-                  **totals},
-    )
+            self.stop(limit)
+
+    def trajectory(self, diff: Callable[[], str] | None = None) -> Trajectory:
+        """The recorded run. Its patch is the observation of submit (the sandbox's diff); a run that stopped
+        for another reason takes its patch from ``diff`` when given, else leaves it empty."""
+        patch = self.patch
+        if self.stop_reason != SUBMITTED and diff is not None:
+            patch = diff()
+        totals = dict(self.totals, model_seconds=round(self.totals["model_seconds"], 4),
+                      env_seconds=round(self.totals["env_seconds"], 4))
+        return Trajectory(
+            task_id=self.task.instance_id,
+            source_format="agent",
+            steps=tuple(self.steps),
+            problem_statement=self.problem,
+            patch=patch,
+            metadata={"model": self.model, "stop_reason": self.stop_reason or STEP_LIMIT,
+                      "seconds": round(time.perf_counter() - self.started, 4), **totals},
+        )
+
+
+def run_agent(
+    task: Task,
+    client: ModelClient,
+    execute: Execute,
+    config: AgentConfig = AgentConfig(),
+    *,
+    diff: Callable[[], str] | None = None,
+) -> Trajectory:
+    """Run ``client`` on ``task`` through ``execute`` and return the recorded Trajectory (see AgentSession)."""
+    session = AgentSession(task, client.name, client.count_tokens, config)
+    while (messages := session.prompt()) is not None:
+        action = session.take(client.complete(messages))
+        if action is not None:
+            started = time.perf_counter()
+            observation = execute(action)
+            session.observe(action, observation, time.perf_counter() - started)
+    return session.trajectory(diff)
 
 
 def _over_budget(config: AgentConfig, totals: dict) -> str | None:

@@ -1,7 +1,7 @@
-"""The training config (`swe-srl train srl` and `train sft`): sections that YAML presets map onto one to one.
+"""The training config (`swe-srl train srl`, `train sft` and `train rlvr`): sections that YAML presets map onto one to one.
 
 A YAML file has one mapping per section (``model``, ``lora``, ``data``, ``rollout``, ``grpo``,
-``optim``, ``run``, ``sft``); loading, overrides and their errors are config/loading.py's.
+``optim``, ``run``, ``sft``, ``rlvr``); loading, overrides and their errors are config/loading.py's.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from swe_srl.config.loading import PRESETS_ROOT, load, to_dict
+from swe_srl.errors import ConfigError
 from swe_srl.prompt_recipe import dataset_recipe
 
 PRESETS_DIR = PRESETS_ROOT / "train"
 SRL_SECTIONS = ("model", "lora", "data", "rollout", "grpo", "optim", "run")  # what `train srl` reads
 SFT_SECTIONS = ("model", "lora", "data", "optim", "run", "sft")  # what `train sft` reads
+RLVR_SECTIONS = ("model", "lora", "rollout", "grpo", "optim", "run", "rlvr")  # what `train rlvr` reads
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,30 @@ class SftConfig:
 
 
 @dataclass(frozen=True)
+class RlvrConfig:
+    """RLVR (`swe-srl train rlvr`): whole episodes in sandboxes, rewarded by the task's tests. GRPO's sections
+    apply: grpo.prompts_per_step tasks per step, rollout.num_generations episodes per task."""
+
+    tasks: str = "bundled"  # gradable task rows (JSON, JSONL or parquet; see `swe-srl tasks check`) or "bundled"
+    sandbox: str = "docker"  # docker | podman | local: where episodes act (grading is always a fresh container)
+    max_turns: int = 30  # model calls per episode, malformed replies included
+    max_episode_tokens: int = 0  # prompt + completion tokens over an episode; 0: no limit
+    episode_seconds: float = 1800.0  # wall clock per episode; it then ends and is graded as it stands
+    # resolved: 1 when the harness resolves the patch, else 0 | fail_to_pass: the fraction of FAIL_TO_PASS
+    # tests that pass, when every PASS_TO_PASS test passes (else 0): a shaped variant, 1 exactly when resolved
+    reward: str = "resolved"
+    workers: int = 8  # sandboxes starting, acting and grading at once
+    grade_timeout: int = 900  # seconds the task's eval script may run when a patch is graded
+
+    def __post_init__(self) -> None:
+        if self.reward not in ("resolved", "fail_to_pass"):
+            raise ConfigError(f"rlvr.reward must be resolved or fail_to_pass, got {self.reward!r}")
+        if self.max_turns < 1 or self.workers < 1 or self.episode_seconds <= 0:
+            raise ConfigError("rlvr.max_turns and rlvr.workers must be at least 1 and rlvr.episode_seconds above 0, "
+                              f"got {self.max_turns}, {self.workers} and {self.episode_seconds}")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
@@ -131,6 +157,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
     sft: SftConfig = field(default_factory=SftConfig)
+    rlvr: RlvrConfig = field(default_factory=RlvrConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)

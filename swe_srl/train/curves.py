@@ -28,6 +28,7 @@ class Panel:
 
 PANELS = (
     Panel("reward mean (± std)", ("reward_mean",), band="reward_std"),
+    Panel("resolve rate", ("resolve_rate",)),
     Panel("format failures", ("format_failure_rate",)),
     Panel("groups dropped", ("fraction_dropped",)),
     Panel("loss", ("loss",)),

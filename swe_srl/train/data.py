@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from swe_srl.config import DataConfig
 from swe_srl.errors import ConfigError, DataError
@@ -55,6 +55,14 @@ def load_examples(config: DataConfig) -> Any:
     return loaded
 
 
+def chat_prompt_ids(tokenizer: Any, messages: Sequence[Mapping[str, str]], prefix: str) -> tuple[int, ...]:
+    """The ids a policy reads for ``messages`` ({role, content} each): its chat template, the opened
+    assistant turn, then ``prefix`` (rollout.response_prefix). SRL prompts and RLVR turns both come from here."""
+    chat = [{"role": m["role"], "content": m["content"]} for m in messages]
+    text = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    return tuple(tokenizer(text + prefix, add_special_tokens=False)["input_ids"])
+
+
 class PromptSet:
     """The examples SRL samples from, each prompt as the model reads it: chat template, generation
     prompt and ``prefix`` (rollout.response_prefix), in token ids.
@@ -79,9 +87,7 @@ class PromptSet:
 
     def prompt_ids(self, index: int) -> tuple[int, ...]:
         """Token ids of the prompt of example ``index`` (a dataset index)."""
-        messages = self.dataset[index][self.data.prompt_column]
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return tuple(self.tokenizer(text + self.prefix, add_special_tokens=False)["input_ids"])
+        return chat_prompt_ids(self.tokenizer, self.dataset[index][self.data.prompt_column], self.prefix)
 
     def target(self, index: int) -> str:
         """The expert's action of example ``index``, which completions are scored against."""

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from swe_srl.config import OptimConfig, RunConfig, TrainConfig
+from swe_srl.prompt import PromptRecipe
 from swe_srl.prompt_recipe import dataset_recipe
 from swe_srl.train.checkpoint import TrainingState, save_checkpoint, save_final
 from swe_srl.train.curves import RunCurves, write_report
@@ -38,13 +39,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def begin_run(config: TrainConfig) -> tuple[World, torch.device, Path]:
-    """Check the model and data paths, join the processes (under FSDP) and write the run's config; this rank,
-    its device, the output folder."""
+def begin_run(config: TrainConfig, *, data: bool = True) -> tuple[World, torch.device, Path]:
+    """Check the model and (with ``data``) data paths, join the processes (under FSDP) and write the run's
+    config; this rank, its device, the output folder."""
     check_distributed(config)
     if config.model.path != "tiny":
         check_model_path(config.model.path)
-    dataset_path(config.data)
+    if data:
+        dataset_path(config.data)
     check_reporters(config.run.report_to)
     world, device = start_world(config)
     out = Path(config.run.output_dir)
@@ -78,15 +80,16 @@ def save_if_due(run: RunConfig, out: Path, step: int, last: int, state: Training
         save_checkpoint(out, step, state, trainer_state={"data": stream.state()}, keep=run.keep_checkpoints)
 
 
-def finish_run(config: TrainConfig, out: Path, state: TrainingState, metrics: MetricsLog | None) -> Path:
-    """Close the metrics log and draw its curves (report.png, report.html), save the final model (every
-    rank takes part under FSDP), leave the process group."""
+def finish_run(config: TrainConfig, out: Path, state: TrainingState, metrics: MetricsLog | None,
+               recipe: PromptRecipe | None = None) -> Path:
+    """Close the metrics log and draw its curves (report.png, report.html), save the final model with its prompt
+    ``recipe`` (default: the training data's; every rank takes part under FSDP), leave the process group."""
     if metrics is not None:
         metrics.close()
         if metrics.path.is_file() and metrics.path.stat().st_size:
             write_report([RunCurves.read(out)], out)
     final = save_final(out, state, merge=config.lora.enabled and config.run.merge_on_save,
-                       recipe=dataset_recipe(config.data.path))
+                       recipe=recipe or dataset_recipe(config.data.path))
     if config.run.distributed != "none":  # joined the process group, even as its only member
         leave()
     return final

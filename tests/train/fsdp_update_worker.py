@@ -15,7 +15,7 @@ import sys
 import torch
 
 from swe_srl.config import GrpoConfig
-from swe_srl.recipes.train_srl import train_on_batch
+from swe_srl.train.update import train_on_batch
 from swe_srl.train.batch import Learner
 from swe_srl.train.checkpoint import gathered_weights
 from swe_srl.train.distributed import World, join, leave, shard

@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic  # noqa: E402
 
 from swe_srl.config import load_config  # noqa: E402
-from swe_srl.recipes.train_srl import run, train_on_batch  # noqa: E402
+from swe_srl.recipes.train_srl import run  # noqa: E402
+from swe_srl.train.update import train_on_batch  # noqa: E402
 from swe_srl.train.metrics import read_metrics  # noqa: E402
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer  # noqa: E402
 

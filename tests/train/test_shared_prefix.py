@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from swe_srl.config import GrpoConfig
-from swe_srl.recipes.train_srl import train_on_batch
+from swe_srl.train.update import train_on_batch
 from swe_srl.train.batch import Learner, plan_micro_batches
 from swe_srl.train.logprobs import CompletionLogprobs, packed_logprobs, plain_logprobs, shared_prefix_support
 from swe_srl.train.objective import MicroBatch, policy_loss
