@@ -65,3 +65,16 @@ def test_no_docker_engine_is_one_error_naming_the_local_backend(command: list[st
     assert f"no Docker engine answers at unix://{socket}" in said
     assert "`--sandbox local`" in said and "bubblewrap" in said and "grading" in said
     assert said.count("error:") == 1
+
+
+def test_rlvr_checks_its_tasks_before_any_model_loads(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    base = ["train", "rlvr", "--config", "rlvr-tiny-cpu", f"run.output_dir={out}"]
+    code, said = run_cli([*base, f"rlvr.tasks={tmp_path / 'nope.jsonl'}"], capsys)
+    assert code == 2 and "Traceback" not in said and "rlvr.tasks: dataset" in said and "nor a file" in said
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"instance_id": "a__b-1", "repo": "a/b", "base_commit": "' + "0" * 40 + '", '
+                    '"problem_statement": "x", "patch": "", "test_patch": "", "version": "1.0"}\n')
+    code, said = run_cli([*base, f"rlvr.tasks={rows}"], capsys)
+    assert code == 2 and "Traceback" not in said and "a__b-1" in said and "swe-srl tasks convert" in said
+    assert not out.exists()

@@ -8,11 +8,20 @@ from swe_srl.config import PRESETS_DIR, TrainConfig, load_config
 from swe_srl.errors import ConfigError
 
 
-@pytest.mark.parametrize("name", ["tiny-cpu", "qwen2.5-coder-7b", "qwen2.5-coder-7b-full"])
+@pytest.mark.parametrize("name", ["tiny-cpu", "qwen2.5-coder-7b", "qwen2.5-coder-7b-full", "rlvr-tiny-cpu",
+                                  "qwen2.5-coder-7b-rlvr"])
 def test_presets_load(name):
     config = load_config(name)
     assert isinstance(config, TrainConfig)
     assert (PRESETS_DIR / f"{name}.yaml").is_file()
+
+
+def test_rlvr_settings_are_checked_when_loaded():
+    with pytest.raises(ConfigError, match="rlvr.reward must be resolved or fail_to_pass"):
+        load_config("rlvr-tiny-cpu", ["rlvr.reward=passed"])
+    with pytest.raises(ConfigError, match="rlvr.max_turns"):
+        load_config("rlvr-tiny-cpu", ["rlvr.max_turns=0"])
+    assert load_config("rlvr-tiny-cpu", ["rlvr.reward=fail_to_pass"]).rlvr.reward == "fail_to_pass"
 
 
 def test_overrides_by_section_and_by_unique_field_name():

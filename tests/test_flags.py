@@ -70,6 +70,7 @@ def test_field_docs_are_the_comments_beside_each_field():
 @pytest.mark.parametrize(("command", "sections", "absent"), [
     ("srl", ("model", "lora", "data", "rollout", "grpo", "optim", "run"), "sft."),
     ("sft", ("model", "lora", "data", "optim", "run", "sft"), "grpo."),
+    ("rlvr", ("model", "lora", "rollout", "grpo", "optim", "run", "rlvr"), "sft."),
 ])
 def test_train_help_lists_every_field_with_its_default_and_doc(command, sections, absent, capsys):
     import dataclasses

@@ -134,11 +134,11 @@ class EpisodeSettings:
 
 @dataclass
 class Timings:
-    """Seconds one batch of episodes spent in each part."""
+    """Wall-clock seconds episodes spent in each phase (phases do not overlap; each runs on ``workers`` threads)."""
 
-    generation: float = 0.0
-    sandboxes: float = 0.0  # starting them, running actions, reading diffs, closing
-    grading: float = 0.0
+    generation: float = 0.0  # the batched model calls
+    sandboxes: float = 0.0  # starting them, running actions, reading the final diffs and closing
+    grading: float = 0.0  # grading the final patches
 
 
 @dataclass
@@ -185,8 +185,13 @@ def run_episodes(tasks: Sequence[Task], group_size: int, policy: Policy, env: En
                 clock = time.perf_counter()
                 list(pool.map(lambda pair: _act(*pair), acting))
                 timings.sandboxes += time.perf_counter() - clock
-            episodes = list(pool.map(lambda ep: _finish(ep, env, f"{run_id}-{ep.task.instance_id}-{ep.index}",
-                                                        timings), live))
+            clock = time.perf_counter()
+            trajectories = list(pool.map(_collect, live))
+            timings.sandboxes += time.perf_counter() - clock
+            clock = time.perf_counter()
+            run_ids = [f"{run_id}-{ep.task.instance_id}-{ep.index}" for ep in live]
+            episodes = list(pool.map(lambda *args: _grade(*args, env), live, trajectories, run_ids))
+            timings.grading += time.perf_counter() - clock
         finally:
             for ep in live:  # after an error above: no sandbox outlives the call
                 if ep.workspace is not None:
@@ -238,31 +243,32 @@ def _act(ep: _Live, action: Action) -> None:
     ep.session.observe(action, observation, time.perf_counter() - clock)
 
 
-def _finish(ep: _Live, env: Environment, run_id: str, timings: Timings) -> Episode:
-    """The episode's patch (the sandbox then closed), graded: the Episode record."""
-    trajectory = None
-    if ep.workspace is not None:
-        clock = time.perf_counter()
-        try:
-            trajectory = ep.session.trajectory(ep.workspace.diff if ep.masked is None else None)
-        except INFRASTRUCTURE_ERRORS as err:
-            log.warning("%s episode %d: its diff could not be read: %s", ep.task.instance_id, ep.index, err)
-            ep.masked = SANDBOX_LOST
-        finally:
-            _close(ep)
-            timings.sandboxes += time.perf_counter() - clock
+def _collect(ep: _Live) -> Trajectory | None:
+    """The episode's record with its final patch; its sandbox closed. None when it never started."""
+    if ep.workspace is None:
+        return None
+    try:
+        return ep.session.trajectory(ep.workspace.diff if ep.masked is None else None)
+    except INFRASTRUCTURE_ERRORS as err:
+        log.warning("%s episode %d: its diff could not be read: %s", ep.task.instance_id, ep.index, err)
+        ep.masked = SANDBOX_LOST
+        return ep.session.trajectory()
+    finally:
+        _close(ep)
+
+
+def _grade(ep: _Live, trajectory: Trajectory | None, run_id: str, env: Environment) -> Episode:
+    """The Episode record: graded, or masked when the infrastructure failed it (before or in grading)."""
+    turns = tuple(ep.turns)
     if ep.masked is not None:
-        return Episode(ep.task.instance_id, ep.index, tuple(ep.turns), trajectory, 0.0, ep.masked, masked=True)
-    clock = time.perf_counter()
+        return Episode(ep.task.instance_id, ep.index, turns, trajectory, 0.0, ep.masked, masked=True)
     try:
         outcome = env.grade(ep.task, trajectory.patch, run_id)
     except INFRASTRUCTURE_ERRORS as err:
         log.warning("%s episode %d: grading failed outside the patch: %s", ep.task.instance_id, ep.index, err)
-        return Episode(ep.task.instance_id, ep.index, tuple(ep.turns), trajectory, 0.0, GRADER, masked=True,
+        return Episode(ep.task.instance_id, ep.index, turns, trajectory, 0.0, GRADER, masked=True,
                        context_overflow=ep.overflow)
-    finally:
-        timings.grading += time.perf_counter() - clock
-    return Episode(ep.task.instance_id, ep.index, tuple(ep.turns), trajectory, outcome.reward, outcome.cause,
+    return Episode(ep.task.instance_id, ep.index, turns, trajectory, outcome.reward, outcome.cause,
                    context_overflow=ep.overflow)
 
 

@@ -241,7 +241,10 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     """
     check_config(config)
     if tasks is None:
-        source = load_eval_tasks(config.rlvr.tasks)
+        try:
+            source = load_eval_tasks(config.rlvr.tasks)
+        except ConfigError as err:
+            raise ConfigError(f"rlvr.tasks: {err}") from None
         tasks = check_rows(source.tasks, source.name).tasks  # every row gradable, before any model loads
     recipe = PromptSettings().for_model(config.model.path if config.model.path != "tiny" else "")
     # The prompt budget the policy learned bounds every turn's prompt (and, under vLLM, what the engine holds).
