@@ -187,3 +187,22 @@ def test_the_vllm_extra_pins_the_tested_range():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert extras["vllm"] == [f"vllm>={major}.{minor},<{major}.{minor + 1}"]
     assert f"vLLM {major}.{minor}" in (ROOT / "README.md").read_text()
+
+
+# --- RLVR drives the same engine: one call per turn across episodes, the same sleep and weight push per step
+
+def test_rlvr_asks_the_engine_once_per_turn_for_every_live_episode(vllm, tmp_path):
+    from swe_srl.recipes.train_rlvr import run as run_rlvr
+    from tests.jobs.key_world import KeyWorld, key_task
+
+    config = load_config("rlvr-tiny-cpu", [
+        "rollout.backend=vllm", f"output_dir={tmp_path / 'rlvr'}", f"max_new_tokens={NEW_TOKENS}", "run.steps=1",
+        "num_generations=3", "prompts_per_step=2", "grpo.dynamic_sampling=false", "report_to=[]", "rlvr.max_turns=2"])
+    result = run_rlvr(config, environment=KeyWorld(), tasks=[key_task(0), key_task(1)])
+    llm = vllm.LLM.last
+    assert llm.kwargs["enable_prefix_caching"] is True
+    assert llm.kwargs["max_model_len"] == 16384 + NEW_TOKENS  # the prompt recipe's budget plus a whole completion
+    assert llm.calls == ["generate", "generate", "reset_prefix_cache", "sleep:2", "wake_up:weights",
+                         "collective_rpc:reload_weights", "wake_up:kv_cache", "reset_prefix_cache"]
+    assert len(llm.prompts) == 2 * 3 * 2  # two turns of six episodes, six prompts per call
+    assert result.history[0]["rows"] == 12 and result.history[0]["episodes"] == 6
