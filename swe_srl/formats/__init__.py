@@ -1,8 +1,10 @@
 """Teacher trajectory formats: one module per format, detection, and importing.
 
 Formats: ``openhands`` (event streams), ``openhands-trajectories`` (published OpenHands sets:
-SWE-rebench, SWE-Zero, SWE-Hero), ``swe-gym`` (OpenHands chat rows), ``swe-agent`` (``.traj``),
-``mini-swe-agent``, ``swe-smith`` (fine-tuning rows), ``openai-chat`` and our own store ``swe-srl``.
+SWE-rebench, SWE-Zero, SWE-Hero), ``swe-gym`` (OpenHands chat rows),
+``swe-agent`` (``.traj``), ``mini-swe-agent``, ``nemotron-swe`` (NVIDIA's Nemotron SWE SFT rows),
+``open-swe-traces`` (NVIDIA's Open-SWE-Traces),
+``swe-smith`` (fine-tuning rows), ``openai-chat`` and our own store ``swe-srl``.
 Every action becomes a swe_srl.actions.Action.
 """
 

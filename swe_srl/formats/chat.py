@@ -10,6 +10,7 @@ thought of the next action. Everything else is a Skip with its reason.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,9 +110,16 @@ class _Reader:
 
     def assistant(self, index: int, message: dict[str, Any], text: str) -> None:
         self.awaiting = self.reply_to = None
-        calls = _native_calls(message)
+        reasoning = content_text(message.get("reasoning_content"))
+        try:
+            calls = _native_calls(message)
+        except ToolCallError as err:
+            self.skip("invalid tool call", index, err, f".{err.field}")
+            self.pending[f"#{index}"] = "invalid tool call"  # a tool message may still answer it
+            self.last_acted, self.reply_to = False, "invalid tool call"
+            return
         if calls:
-            acted = self.native(index, calls, text)
+            acted = self.native(index, calls, join_thoughts(reasoning, text))
         elif self.text_parser is not None:
             try:
                 thought, converted = self.text_parser(text)
@@ -119,7 +127,7 @@ class _Reader:
                 self.skip("invalid tool call", index, err, ".content")
                 self.last_acted, self.reply_to = False, "invalid tool call"
                 return
-            acted = self.text_calls(index, thought, converted)
+            acted = self.text_calls(index, join_thoughts(reasoning, thought), converted)
         else:
             acted = False
         if not acted and not (self.skipped and self.skipped[-1].index == index):
@@ -180,9 +188,10 @@ class _Reader:
 
 
 def _native_calls(message: dict[str, Any]) -> list[tuple[str | None, Any, Any]]:
-    """(id, name, arguments) of each native call, including the legacy single ``function_call``."""
+    """(id, name, arguments) of each native call, including the legacy single ``function_call``;
+    raises ToolCallError when ``tool_calls`` is a string that is no JSON list of calls."""
     calls: list[tuple[str | None, Any, Any]] = []
-    for call in message.get("tool_calls") or []:
+    for call in _decoded_tool_calls(message.get("tool_calls")):
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict):
             calls.append((None, None, None))  # convert_call reports the missing name
@@ -193,3 +202,22 @@ def _native_calls(message: dict[str, Any]) -> list[tuple[str | None, Any, Any]]:
     if not calls and isinstance(legacy, dict):
         calls.append((None, legacy.get("name"), legacy.get("arguments")))
     return calls
+
+
+def _decoded_tool_calls(tool_calls: Any) -> list[Any]:
+    """A message's ``tool_calls`` as a list: a JSON string is decoded; empty or null means none."""
+    if tool_calls is None or isinstance(tool_calls, list):
+        return tool_calls or []
+    if not isinstance(tool_calls, str):
+        raise ToolCallError(f"tool_calls must be a list of calls, got {type(tool_calls).__name__}", "tool_calls")
+    if not tool_calls.strip():
+        return []
+    try:
+        decoded = json.loads(tool_calls)
+    except json.JSONDecodeError as err:
+        raise ToolCallError(f"tool_calls is a string that is not valid JSON: {err.msg}", "tool_calls") from None
+    except (ValueError, RecursionError):  # a number of more than 4,300 digits, or nesting too deep
+        raise ToolCallError("tool_calls is a string that cannot be decoded", "tool_calls") from None
+    if not isinstance(decoded, list):
+        raise ToolCallError(f"tool_calls must hold a list of calls, got {type(decoded).__name__}", "tool_calls")
+    return decoded

@@ -8,9 +8,11 @@ from swe_srl.errors import DataError
 from swe_srl.formats.base import TrajectoryFormat, read_sample
 from swe_srl.formats.mini_swe_agent import MiniSweAgentFormat
 from swe_srl.formats.native import NativeFormat
+from swe_srl.formats.nemotron_swe import NemotronSweFormat
 from swe_srl.formats.openai_chat import OpenAIChatFormat
 from swe_srl.formats.openhands import OpenHandsFormat
 from swe_srl.formats.openhands_trajectories import OpenHandsTrajectoriesFormat
+from swe_srl.formats.open_swe_traces import OpenSweTracesFormat
 from swe_srl.formats.swe_agent import SweAgentFormat
 from swe_srl.formats.swe_gym import SweGymFormat
 from swe_srl.formats.swe_smith import SweSmithFormat
@@ -22,6 +24,8 @@ FORMATS: tuple[TrajectoryFormat, ...] = (
     OpenHandsTrajectoriesFormat(),
     SweAgentFormat(),
     MiniSweAgentFormat(),
+    NemotronSweFormat(),
+    OpenSweTracesFormat(),
     SweSmithFormat(),
     SweGymFormat(),
     OpenAIChatFormat(),

@@ -54,9 +54,10 @@ def call_names(row: dict[str, Any]) -> set[str]:
 
 def task_id_of(row: dict[str, Any], where: Where) -> tuple[str, str]:
     """(task id, trajectory id). SWE-Gym samples add ``_N`` to the SWE-bench id: the task is the id
-    without it. A row's own ``trajectory_id`` names the trajectory where it has one."""
+    without it. A row's own ``trajectory_id`` names the trajectory where it has one. Rows with no
+    task id but a ``uuid`` (NVIDIA's Nemotron SFT rows) are named by it."""
     named = row.get("trajectory_id") if isinstance(row.get("trajectory_id"), str) and row["trajectory_id"] else None
-    for key in ("instance_id", "task_id", "id"):
+    for key in ("instance_id", "task_id", "id", "uuid"):
         value = row.get(key)
         if isinstance(value, str) and value:
             sample = _SAMPLE_SUFFIX.match(value)
@@ -110,7 +111,7 @@ def chat_row_result(
     read = read_messages(row[messages_field], where, text_parser=text_parser, field_name=messages_field)
     task_id, trajectory_id = task_id_of(row, where)
     metadata: dict[str, Any] = {"trajectory_id": trajectory_id}
-    for key in ("run_id", "model", "exit_status", "repo", "dataset"):
+    for key in ("run_id", "model", "exit_status", "repo", "dataset", "license", "language", "hf_dataset_name"):
         if isinstance(row.get(key), str):
             metadata[key] = row[key]
     statement = row.get("problem_statement")

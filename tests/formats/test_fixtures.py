@@ -151,6 +151,57 @@ def test_published_openhands_trajectory_sets_nebius_and_nvidia_rows() -> None:
     assert [s.action.tool for s in h.steps] == ["bash", "str_replace_editor", "submit"]
 
 
+def test_nemotron_sft_rows_json_string_calls_reasoning_and_no_verdict() -> None:
+    openhands, sweagent, broken, v1 = read("nemotron_swe_rows.jsonl", "nemotron-swe")
+    t = openhands.trajectory
+    # No instance id and no success label: the uuid names the row, and it stays ungraded.
+    assert (t.task_id, t.trajectory_id, t.resolved, t.patch) == ("3c1d9a52-6f4e-4b8a-9d27-0e5b7c1a2f90",) * 2 + (None, "")
+    assert t.metadata["license"] == "cc-by-4.0"
+    assert [s.action for s in t.steps] == [
+        Action.bash("grep -n 'def mul' -A1 /workspace/calc/calc.py"),  # tool_calls was a JSON string
+        Action.editor("str_replace", "/workspace/calc/calc.py", old_str="return a + b", new_str="return a * b"),
+        Action.submit(),
+    ]
+    # reasoning_content leads the thought; a think call's text comes before both.
+    assert [s.thought for s in t.steps] == [
+        "The bug should be in calc.py; find mul first.",
+        "The operator is + where * belongs.\n\nOne character to change.\n\nFix the operator.",
+        "Done.",
+    ]
+    assert t.steps[0].observation == "3:def mul(a, b):\n4:    return a + b"  # no tool_call_id: answered in order
+    assert reasons(openhands) == Counter({"system prompt": 1, "task prompt": 1, "think call": 1, "think result": 1,
+                                          "invalid tool call": 1, "invalid tool call result": 1})
+    [tracker] = [s for s in openhands.skipped if s.error is not None]  # a tool we do not run, named
+    assert tracker.index == 8 and tracker.error.field == "messages[8].tool_calls[0].function.name"
+    assert "task_tracker" in tracker.error.message and tracker.error.line == 1
+    s = sweagent.trajectory
+    assert [st.action.tool for st in s.steps] == ["str_replace_editor", "bash", "submit"]
+    assert s.steps[0].observation.endswith("return a // b") and s.resolved is None
+    [bad] = [sk for sk in broken.skipped if sk.error is not None]
+    assert (bad.reason, bad.error.field, bad.error.line) == ("invalid tool call", "messages[2].tool_calls", 3)
+    assert reasons(broken)["invalid tool call result"] == 1  # its tool message is accounted for too
+    assert [st.action for st in broken.trajectory.steps] == [Action.submit()]
+    w = v1.trajectory
+    assert (w.metadata["dataset"], w.metadata["repo"], w.metadata["license"]) == ("R2E-Gym/R2E-Gym-Subset", "acme/calc", "MIT")
+    assert [st.action.tool for st in w.steps] == ["bash", "str_replace_editor", "submit"]
+    assert w.steps[0].thought == "Start from the code.\n\nCheck the function." and w.steps[1].thought == ""
+    assert w.steps[1].observation.endswith("return a")
+
+
+def test_open_swe_traces_rows_chat_of_two_harnesses_with_their_verdicts() -> None:
+    openhands, sweagent, failed = read("open_swe_traces.jsonl", "open-swe-traces")
+    t = openhands.trajectory
+    assert (t.task_id, t.trajectory_id, t.resolved) == ("acme__calc-21", "0b6f2d1e-4c8a-4f37-9e15-a2d7c3b8e604", True)
+    assert (t.metadata["language"], t.metadata["hf_dataset_name"]) == ("python", "nebius/SWE-rebench-V2")
+    assert [s.thought for s in t.steps[:2]] == ["Find neg().", "Return -a.\n\nNegate it."]
+    assert t.steps[1].action == Action.editor(
+        "str_replace", "/workspace/calc/calc.py", old_str="    return a\n", new_str="    return -a\n")
+    # resolved is 1, 0, or -1 where the run was not graded: -1 is no verdict, never a failure.
+    assert (sweagent.trajectory.resolved, failed.trajectory.resolved) == (None, False)
+    assert [s.action for s in sweagent.trajectory.steps] == [Action.bash("go test ./..."), Action.submit()]
+    assert all(reasons(r) == Counter({"system prompt": 1, "task prompt": 1}) for r in (openhands, sweagent, failed))
+
+
 def test_swe_gym_rows_parallel_calls_think_nudge_and_bad_rows() -> None:
     good, bad_args, broken, missing, empty = read("swe_gym_rows.jsonl", "swe-gym")
     t = good.trajectory

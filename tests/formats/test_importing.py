@@ -22,15 +22,15 @@ def test_folder_import_counts_everything(tmp_path: Path) -> None:
     report = ImportReport()
     seen: list[ImportProgress] = []
     trajectories = list(import_paths([FIXTURES], report=report, progress=seen.append))
-    assert report.files == 18 and report.trajectories == len(trajectories) == 19
+    assert report.files == 20 and report.trajectories == len(trajectories) == 26
     assert report.steps == sum(len(t.steps) for t in trajectories)
     # Failed: two bad files, and three bad rows of the SWE-Gym file.
     assert sum(report.failed.values()) == 5
     assert report.failed["malformed JSON"] == 2 and report.failed["unknown trajectory format"] == 1
-    assert report.skipped["invalid tool call"] == 4 and report.skipped["system prompt"] == 16
-    assert len(report.errors) == 8 and any("swe_gym_rows.jsonl:2" in e for e in report.errors)
-    assert seen[-1].files_done == seen[-1].files_total == 18
-    assert json.loads(json.dumps(report.to_json()))["trajectories"] == 19
+    assert report.skipped["invalid tool call"] == 6 and report.skipped["system prompt"] == 23
+    assert len(report.errors) == 10 and any("swe_gym_rows.jsonl:2" in e for e in report.errors)
+    assert seen[-1].files_done == seen[-1].files_total == 20
+    assert json.loads(json.dumps(report.to_json()))["trajectories"] == 26
 
 
 @pytest.mark.parametrize("name", ["bad_malformed.json", "bad_unknown.json", "swe_gym_rows.jsonl", "swe_smith_rows.jsonl"])

@@ -9,6 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swe_srl.actions import Action
+from swe_srl.formats.base import Where
+from swe_srl.formats.chat import read_messages
+from swe_srl.formats.text_actions import any_text_actions
 from swe_srl.formats.toolcalls import THINK_TOOLS, ToolCallError, convert_call
 
 NAMES = ["execute_bash", "bash", "str_replace_editor", "finish", "submit", *THINK_TOOLS, "browser", ""]
@@ -68,3 +71,29 @@ def test_malformed_native_calls_raise_tool_call_errors(name: str, arguments: obj
 def test_only_true_marks_input_to_a_running_process() -> None:
     for odd in (deep(980), 1, "false", None):  # str() of the nested list overflowed the stack
         assert convert_call("execute_bash", {"command": "ls", "is_input": odd}) == Action.bash("ls")
+
+
+@pytest.mark.parametrize("tool_calls, says", [
+    ('{"id": "c1"}', "must hold a list of calls, got dict"),  # a JSON string of one call, not a list
+    ({"id": "c1"}, "must be a list of calls, got dict"),
+    ('[{"id": "c1", "function": ', "not valid JSON"),
+])
+def test_tool_calls_that_hold_no_list_are_an_invalid_call_naming_the_field(tool_calls: object, says: str) -> None:
+    messages = [{"role": "user", "content": "task"}, {"role": "assistant", "content": "", "tool_calls": tool_calls},
+                {"role": "tool", "content": "out"}]
+    read = read_messages(messages, Where("rows.jsonl", line=7), text_parser=None)
+    assert read.steps == []
+    _, bad, answer = read.skipped
+    assert (bad.reason, bad.index, bad.error.field, bad.error.line) == ("invalid tool call", 1, "messages[1].tool_calls", 7)
+    assert says in bad.error.message and answer.reason == "invalid tool call result"
+
+
+def test_tool_calls_as_a_json_string_read_as_the_list_it_holds() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": json.dumps({"command": "ls"})}}
+    messages = [{"role": "user", "content": "task"},
+                {"role": "assistant", "content": "List.", "reasoning_content": "Where am I?", "tool_calls": json.dumps([call])},
+                {"role": "tool", "content": "a.py"},
+                {"role": "assistant", "content": "<function=submit>\n</function>", "tool_calls": ""}]  # "": no calls
+    read = read_messages(messages, Where("rows.jsonl", line=1), text_parser=any_text_actions)
+    assert [(s.action, s.thought, s.observation) for s in read.steps] == [
+        (Action.bash("ls"), "Where am I?\n\nList.", "a.py"), (Action.submit(), "", "")]
