@@ -42,17 +42,16 @@ from swe_srl.tasks.gradable import check_rows
 from swe_srl.tasks.task import Task
 from swe_srl.train.backends import make_backend
 from swe_srl.train.batch import Learner
-from swe_srl.train.checkpoint import TrainingState, resume_latest
+from swe_srl.train.checkpoint import TrainingState
 from swe_srl.train.data import PromptStream, chat_prompt_ids
 from swe_srl.train.groups import fill_batch
 from swe_srl.train.logprobs import CompletionLogprobs
-from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.objective import group_advantages
 from swe_srl.train.packing import Pair
 from swe_srl.train.policy import load_policy, reference_policy
 from swe_srl.train.rollout import Completion, GenerationBackend, Sampling, prompt_budget
-from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, publish, save_if_due,
-                                     seed_everything)
+from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, seed_everything,
+                                     train_steps)
 from swe_srl.train.update import train_on_batch, use_shared_prefix
 
 log = logging.getLogger(__name__)
@@ -273,17 +272,6 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     parts = RlvrRun(config, Learner(model, reference, optimizer, scheduler, logprobs, world),
                     EpisodeSampler(tasks, stream, policy, env, settings, config.rollout.num_generations), backend)
 
-    start = resume_latest(out, state, stream) if config.run.resume else 0
-    metrics = MetricsLog(out, report_to=config.run.report_to, resume_step=start, run_config=config.to_dict())
-    history: list[dict[str, Any]] = []
-    try:
-        if start:
-            backend.sync_weights(model)
-        for step in range(start + 1, config.run.steps + 1):
-            publish(rlvr_step(parts, step), history, metrics, on_step)
-            save_if_due(config.run, out, step, config.run.steps, state, stream)
-    finally:
-        backend.close()
-
+    start, history, metrics = train_steps(config, out, state, stream, backend, lambda n: rlvr_step(parts, n), on_step)
     final = finish_run(config, out, state, metrics, recipe=recipe)
     return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)

@@ -31,17 +31,16 @@ from swe_srl.errors import ConfigError
 from swe_srl.reward import Score, score_group
 from swe_srl.train.backends import make_backend
 from swe_srl.train.batch import Learner
-from swe_srl.train.checkpoint import TrainingState, resume_latest
+from swe_srl.train.checkpoint import TrainingState
 from swe_srl.train.data import PromptSet, PromptStream, load_examples
 from swe_srl.train.distributed import World
 from swe_srl.train.groups import fill_batch
 from swe_srl.train.logprobs import CompletionLogprobs
-from swe_srl.train.metrics import MetricsLog
 from swe_srl.train.objective import group_advantages
 from swe_srl.train.policy import load_policy, reference_policy
 from swe_srl.train.rollout import Completion, GenerationBackend, Sampling, prompt_budget
-from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, publish, save_if_due,
-                                     seed_everything)
+from swe_srl.train.run_setup import (TrainResult, begin_run, finish_run, make_optimizer, seed_everything,
+                                     train_steps)
 from swe_srl.train.update import train_on_batch, use_shared_prefix
 
 log = logging.getLogger(__name__)
@@ -197,18 +196,6 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
     parts = SrlRun(config, Learner(model, reference, optimizer, scheduler, logprobs, world),
                       GroupSampler(prompts, stream, backend, score, config, world), backend)
 
-    start = resume_latest(out, state, stream) if config.run.resume else 0
-    metrics = MetricsLog(out, report_to=config.run.report_to, resume_step=start,
-                         run_config=config.to_dict()) if world.is_main else None
-    history: list[dict[str, Any]] = []
-    try:
-        if start:
-            backend.sync_weights(model)
-        for step in range(start + 1, config.run.steps + 1):
-            publish(srl_step(parts, step), history, metrics, on_step)
-            save_if_due(config.run, out, step, config.run.steps, state, stream)
-    finally:
-        backend.close()  # e.g. vLLM's adapter folder, on success or failure
-
+    start, history, metrics = train_steps(config, out, state, stream, backend, lambda n: srl_step(parts, n), on_step)
     final = finish_run(config, out, state, metrics)
     return TrainResult(output_dir=out, steps=max(start, config.run.steps), final_model=final, history=history)

@@ -1,4 +1,4 @@
-"""What both training recipes do around their loop: seed, join, optimizer, report a step, checkpoint, finish."""
+"""What the training recipes do around their loop: seed, join, optimizer, report a step, checkpoint, finish."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ import torch
 from swe_srl.config import OptimConfig, RunConfig, TrainConfig
 from swe_srl.prompt import PromptRecipe
 from swe_srl.prompt_recipe import dataset_recipe
-from swe_srl.train.checkpoint import TrainingState, save_checkpoint, save_final
+from swe_srl.train.checkpoint import TrainingState, resume_latest, save_checkpoint, save_final
 from swe_srl.train.curves import RunCurves, write_report
 from swe_srl.train.data import PromptStream, dataset_path
 from swe_srl.train.distributed import World, check_distributed, leave, start_world
 from swe_srl.train.metrics import MetricsLog, check_reporters
 from swe_srl.train.policy import check_model_path
+from swe_srl.train.rollout import GenerationBackend
 from swe_srl.train.schedule import make_scheduler
 
 
@@ -78,6 +79,27 @@ def save_if_due(run: RunConfig, out: Path, step: int, last: int, state: Training
     """Checkpoint every ``run.save_every`` steps and at the ``last`` one."""
     if (run.save_every and step % run.save_every == 0) or step == last:
         save_checkpoint(out, step, state, trainer_state={"data": stream.state()}, keep=run.keep_checkpoints)
+
+
+def train_steps(config: TrainConfig, out: Path, state: TrainingState, stream: PromptStream,
+                backend: GenerationBackend, step: Callable[[int], dict[str, Any]],
+                on_step: Callable[[dict[str, Any]], None] | None) -> tuple[int, list[dict[str, Any]], MetricsLog | None]:
+    """A run's steps: resume from its newest checkpoint (``run.resume``), take ``step(n)`` up to ``run.steps``
+    publishing each record and checkpointing when due, and close ``backend`` however it ends. Returns the step
+    resumed from, this process's records, and the metrics log (the main process's; None on the others)."""
+    start = resume_latest(out, state, stream) if config.run.resume else 0
+    metrics = MetricsLog(out, report_to=config.run.report_to, resume_step=start,
+                         run_config=config.to_dict()) if state.world.is_main else None
+    history: list[dict[str, Any]] = []
+    try:
+        if start:
+            backend.sync_weights(state.model)
+        for n in range(start + 1, config.run.steps + 1):
+            publish(step(n), history, metrics, on_step)
+            save_if_due(config.run, out, n, config.run.steps, state, stream)
+    finally:
+        backend.close()  # e.g. vLLM's adapter folder, on success or failure
+    return start, history, metrics
 
 
 def finish_run(config: TrainConfig, out: Path, state: TrainingState, metrics: MetricsLog | None,
