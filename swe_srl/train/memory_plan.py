@@ -284,6 +284,8 @@ def _problems(config: TrainConfig, plan: MemoryPlan, resident: float, engine_fix
     """Why ``plan`` does not fit, one line each, naming the setting to change."""
     found, gpu, gib = [], plan.gpu_bytes, lambda x: f"{x / GIB:.1f} GiB"
     on = f"one {plan.gpu_name} ({gib(gpu)})"
+    smaller_state = ("use a larger GPU or a smaller model (model.path)" if config.lora.enabled else
+                     "set lora.enabled=true, or shard over more GPUs (run.distributed=fsdp)")
     if config.rollout.backend == "vllm":
         util = config.rollout.vllm_gpu_memory_utilization
         room = (gpu - resident - CUDA_CONTEXT) / gpu  # the largest share rollouts leave vLLM
@@ -291,8 +293,7 @@ def _problems(config: TrainConfig, plan: MemoryPlan, resident: float, engine_fix
         if plan.rollout_peak > gpu:
             if room < needed:
                 found.append(f"the training state ({gib(resident)}) leaves vLLM no room on {on} for one "
-                             f"{plan.engine_length}-token sequence: set lora.enabled=true, or shard over more GPUs "
-                             "(run.distributed=fsdp)")
+                             f"{plan.engine_length}-token sequence: {smaller_state}")
             else:
                 found.append(f"rollouts need {gib(plan.rollout_peak)} on {on}: the training state holds "
                              f"{gib(resident)} beside vLLM's {util:.2f}; lower rollout.vllm_gpu_memory_utilization "
@@ -307,7 +308,7 @@ def _problems(config: TrainConfig, plan: MemoryPlan, resident: float, engine_fix
     worst = max(range(len(plan.columns)), key=lambda i: plan.update_peak[i])
     if plan.update_peak[worst] > gpu:
         if resident + CUDA_CONTEXT > gpu:
-            fix = "set lora.enabled=true, or shard over more GPUs (run.distributed=fsdp)"
+            fix = smaller_state
         elif config.rollout.backend == "vllm" and not config.rollout.vllm_sleep:
             fix = "set rollout.vllm_sleep=true"
         elif not config.model.gradient_checkpointing:

@@ -212,3 +212,23 @@ def test_an_unknown_gpu_name_says_what_it_takes():
     with pytest.raises(ConfigError, match="H100, H200"):
         mp.gpu_memory("RTX")
     assert mp.gpu_memory("96GiB") == ("96 GiB", 96 * 2**30)
+
+
+def test_train_srl_refuses_at_start_on_a_gpu_too_small_for_its_plan(monkeypatch, tmp_path):
+    """On a GPU (here a CPU run told it has one of 4 GiB: the device query is the only stand-in) the recipe
+    plans before loading anything and stops with the setting to change."""
+    from types import SimpleNamespace
+
+    from swe_srl.recipes import train_srl
+
+    monkeypatch.setattr(train_srl, "begin_run", lambda config: (train_srl.World(), torch.device("cuda"), tmp_path))
+    monkeypatch.setattr(torch.cuda, "get_device_properties",
+                        lambda device: SimpleNamespace(name="a 4 GiB GPU", total_memory=4 * 2**30))
+    loaded = []
+    monkeypatch.setattr(train_srl, "load_policy", lambda *a, **k: loaded.append(a))
+    config = load_config("qwen2.5-coder-7b", ["data.max_prompt_tokens=4096"])
+    with pytest.raises(ConfigError, match=r"a 4 GiB GPU .*: use a larger GPU or a smaller model \(model.path\)"):
+        train_srl.run(config)
+    with pytest.raises(ConfigError, match=r"set lora.enabled=true, or shard over more GPUs \(run.distributed=fsdp\)"):
+        train_srl.run(load_config("qwen2.5-coder-7b-full", ["data.max_prompt_tokens=4096", "run.distributed=none"]))
+    assert not loaded
