@@ -88,6 +88,8 @@ def prepare(work: Path, check: Check, args: argparse.Namespace) -> tuple[Path, l
     model.save_pretrained(folder / "model")
     tokenizer.save_pretrained(folder / "model")
     del model
+    if args.device == "cuda":
+        torch.cuda.empty_cache()  # the recipe loads its own copy from the folder
     rng = random.Random(0)
     lengths = []
     with open(folder / "data.jsonl", "w") as f:
@@ -162,7 +164,9 @@ def run_check(check: Check, args: argparse.Namespace) -> str:
     predicted = max(max(plan.update_peak), plan.rollout_peak)
     return (f"{check.name}: {len(history)} steps, step {statistics.mean(r['step_seconds'] for r in history):.1f} s "
             f"(rollout {statistics.mean(r['rollout_seconds'] for r in history):.1f} s, update "
-            f"{statistics.mean(r['update_seconds'] for r in history):.1f} s), update {update_tokens / max(update_seconds, 1e-9):.0f} tok/s, MFU {mfu}, peak {'n/a on CPU' if measured is None else f'{measured / GIB:.1f} GiB'} "
+            f"{statistics.mean(r['update_seconds'] for r in history):.1f} s), "
+            f"update {update_tokens / max(update_seconds, 1e-9):.0f} tok/s, MFU {mfu}, "
+            f"peak {'n/a on CPU' if measured is None else f'{measured / GIB:.1f} GiB'} "
             f"measured vs {predicted / GIB:.1f} GiB planned ({'fits' if plan.fits else 'plan refuses'}), "
             f"packing {packing}, cascade decoding {'OFF: ' + cascade if cascade else 'on'}, "
             f"{time.perf_counter() - started:.0f} s")

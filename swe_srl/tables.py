@@ -119,7 +119,8 @@ def plan_table(plan: Any, title: str) -> Table:
     table.add_column("what")
     for row in plan.rows:
         table.add_row(row.name, *(f"{b / gib:.2f}" for b in row.bytes), row.note)
-    table.add_row("[bold]update peak[/]", *(f"[bold]{b / gib:.2f}[/]" for b in plan.update_peak), "state, saved activations, the larger of backward's working set and the log-prob peak, mask")
+    table.add_row("[bold]update peak[/]", *(f"[bold]{b / gib:.2f}[/]" for b in plan.update_peak),
+                  "state, saved activations, the larger of backward's working set and the log-prob peak, mask")
     table.add_row("[bold]rollout peak[/]", *(f"[bold]{plan.rollout_peak / gib:.2f}[/]",) * len(plan.columns),
                   "weights, gradients, optimizer, the rollouts' share, CUDA context")
     if plan.engine_length:

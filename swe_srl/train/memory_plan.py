@@ -6,26 +6,12 @@ whole GPU: its weights, a runtime reserve, and a KV cache in what is left). The 
 state plus one micro-batch's activations, the chunked log-prob peak and vLLM asleep (or its whole
 share with ``rollout.vllm_sleep=false``).
 
-The byte counts follow the code they describe, and tests/train/test_memory_plan.py checks them
-against measured peaks of small Qwen2 models on CPU:
-
-- weights, gradients, AdamW: exact. LoRA keeps the base in ``model.dtype`` and the adapters (with
-  their gradients and moments) in float32, as peft makes them; full fine-tuning keeps everything
-  in ``model.dtype``; FSDP keeps float32 masters, gradients and moments sharded over the ranks
-  and gathers the edge modules and two blocks at a time in the compute dtype (``distributed.shard``).
-- activations saved for backward, per token of a decoder block (RMSNorm upcasts to float32,
-  attention reads k and v repeated to every head when a mask is passed, as the packed and padded
-  paths do): ``2*4h + b*(4h + 2*q + 2*q) + 4*heads + 8 + 4*b*I`` bytes in compute dtype b;
-  with gradient checkpointing only the block's input ``b*h`` stays, and backward recomputes one
-  block at a time. Outside the blocks: the final norm and the rotary tables.
-- the backward pass's working set beyond the saved tensors, as a share of one block's activations
-  (``BACKWARD_BLOCKS``), and the log-prob peak per logit of a chunk (``LOGPROB_BYTES_PER_LOGIT``:
-  bf16 logits, their float32 copy, the log-softmax's and the backward's float32 temporaries) are
-  measured values, checked by the same tests.
-- the shared-prefix path's block mask is a bool [T, T]; attention keeps a copy in compute dtype per
-  block (one at a time under checkpointing).
-- a micro-batch's peak is its saved activations plus the larger of backward's working set in the
-  blocks and the log-prob peak at the head: they come at different times.
+Weights, gradients and AdamW state are counted here (exact: tests/train/test_memory_plan.py
+compares them byte for byte); a micro-batch's activations, log-prob peak and block mask are
+swe_srl.train.memory_bytes'. LoRA keeps the base in ``model.dtype`` and the adapters (with their
+gradients and moments) in float32, as peft makes them; full fine-tuning keeps everything in
+``model.dtype``; FSDP keeps float32 masters, gradients and moments sharded over the ranks and
+gathers the edge modules and two blocks at a time in the compute dtype (``distributed.shard``).
 
 vLLM's non-KV reserve and the CUDA context are assumptions (``VLLM_RUNTIME``, ``CUDA_CONTEXT``),
 not measurements: the first GPU run (benchmarks/gpu_check.py) prints predicted beside measured.
@@ -45,6 +31,8 @@ from swe_srl.config import TrainConfig
 from swe_srl.errors import ConfigError
 from swe_srl.prompt import PromptRecipe
 from swe_srl.train.logprobs import LOGPROB_CHUNK
+from swe_srl.train.memory_bytes import (DTYPE_BYTES, LORA_BYTES, logprob_peak, mask_bytes, micro_batch_peak,
+                                        peak_activations)
 from swe_srl.train.model_shape import ModelShape, model_shape, shape_from_config
 from swe_srl.train.rollout import engine_length
 
@@ -52,10 +40,6 @@ log = logging.getLogger(__name__)
 
 GIB = 2**30
 MIB = 2**20
-DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
-LORA_BYTES = 4  # peft keeps adapters in float32 over a 16-bit base (autocast_adapter_dtype)
-LOGPROB_BYTES_PER_LOGIT = 16  # measured: peak bytes per element of a chunk x vocabulary logit block
-BACKWARD_BLOCKS = {True: 1.25, False: 0.5}  # measured: backward's working set, in blocks' activations (checkpointing on/off)
 VLLM_RUNTIME = 2 * GIB  # assumed: vLLM's activations and CUDA graphs inside its share, besides weights and KV
 VLLM_ASLEEP = 1 * GIB  # assumed: what a sleeping engine still holds
 CUDA_CONTEXT = 1 * GIB  # assumed: the CUDA context and allocator slack of the training process
@@ -133,53 +117,6 @@ def data_lengths(config: TrainConfig) -> Lengths:
     budget = config.data.max_prompt_tokens or DEFAULT_PROMPT_BUDGET
     why = "data.max_prompt_tokens" if config.data.max_prompt_tokens else "data build's default budget"
     return Lengths({"budget": budget}, completion, f"no dataset summary at data.path; every prompt at {why} ({budget})")
-
-
-def block_activations(shape: ModelShape, b: int) -> int:
-    """Bytes per token a decoder block saves for backward (see the module docstring)."""
-    h, q = shape.hidden_size, shape.q_dim
-    return 2 * 4 * h + b * (4 * h + 2 * q + 2 * q) + 4 * shape.num_heads + 8 + 4 * b * shape.intermediate_size
-
-
-def saved_activations(shape: ModelShape, b: int, tokens: int, checkpointing: bool) -> float:
-    """Bytes saved for backward by one forward over ``tokens`` (the output head aside)."""
-    per_block = b * shape.hidden_size if checkpointing else block_activations(shape, b)
-    outside = 4 * shape.hidden_size + 2 * b * shape.hidden_size + 2 * b * shape.head_dim + 4  # final norm, rotary
-    return tokens * (shape.num_layers * per_block + outside)
-
-
-def peak_activations(shape: ModelShape, b: int, tokens: int, checkpointing: bool) -> float:
-    """Saved activations plus backward's working set (recomputing one block under checkpointing)."""
-    working = BACKWARD_BLOCKS[checkpointing] * tokens * block_activations(shape, b)
-    return saved_activations(shape, b, tokens, checkpointing) + working
-
-
-def logprob_peak(shape: ModelShape, positions: int) -> float:
-    """The output head's peak: ``LOGPROB_CHUNK`` positions' logits at a time (swe_srl.train.logprobs)."""
-    return min(LOGPROB_CHUNK, positions) * shape.vocab_size * LOGPROB_BYTES_PER_LOGIT
-
-
-def saved_mask_bytes(shape: ModelShape, b: int, tokens: int, checkpointing: bool) -> float:
-    """The packed path's block mask after the forward: the bool [T, T], and without checkpointing the copy
-    in compute dtype that each block's attention makes of it and keeps for backward."""
-    return tokens * tokens * (1 + (0 if checkpointing else b * shape.num_layers))
-
-
-def mask_bytes(shape: ModelShape, b: int, tokens: int, checkpointing: bool) -> float:
-    """The block mask at its peak: under checkpointing, one block's copy comes back while it is recomputed."""
-    return saved_mask_bytes(shape, b, tokens, checkpointing) + (b * tokens * tokens if checkpointing else 0)
-
-
-def micro_batch_peak(shape: ModelShape, b: int, tokens: int, positions: int, checkpointing: bool, packed: bool) -> float:
-    """One micro-batch's peak beyond the training state: the saved activations, plus whichever is larger of
-    backward's working set in the blocks and the output head's log-prob peak (they come at different
-    times), plus the block mask when packed."""
-    saved = saved_activations(shape, b, tokens, checkpointing)
-    working = peak_activations(shape, b, tokens, checkpointing) - saved
-    if packed:  # the recomputed block's mask copy belongs to the blocks' working set
-        saved += saved_mask_bytes(shape, b, tokens, checkpointing)
-        working += mask_bytes(shape, b, tokens, checkpointing) - saved_mask_bytes(shape, b, tokens, checkpointing)
-    return saved + max(working, logprob_peak(shape, positions))
 
 
 def training_state(config: TrainConfig, shape: ModelShape, world_size: int) -> list[Row]:

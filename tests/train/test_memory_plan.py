@@ -9,7 +9,6 @@ tensor the ops of a forward and backward create, on any device, and reports the 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,6 +18,7 @@ from swe_srl.cli import console, main
 from swe_srl.config.loading import presets_in
 from swe_srl.config.train import PRESETS_DIR, load_config
 from swe_srl.errors import ConfigError
+from swe_srl.train import memory_bytes as mb
 from swe_srl.train import memory_plan as mp
 from swe_srl.train.logprobs import LOGPROB_CHUNK, chunked_logprobs, packed_logprobs
 from swe_srl.train.model_shape import model_shape, shape_from_config
@@ -110,9 +110,9 @@ def test_activations_of_a_packed_update_match_the_plan(tokenizer, dtype, checkpo
     saved, peak = _measured(lambda: packed_logprobs(model, pairs, CPU)[0])
 
     b = 4 if dtype == torch.float32 else 2
-    planned_saved = mp.saved_activations(shape, b, tokens, checkpointing) + mp.saved_mask_bytes(shape, b, tokens,
+    planned_saved = mb.saved_activations(shape, b, tokens, checkpointing) + mb.saved_mask_bytes(shape, b, tokens,
                                                                                           checkpointing)
-    planned_peak = mp.micro_batch_peak(shape, b, tokens, positions, checkpointing, packed=True)
+    planned_peak = mb.micro_batch_peak(shape, b, tokens, positions, checkpointing, packed=True)
     assert saved == pytest.approx(planned_saved, rel=0.05)
     assert planned_peak == pytest.approx(peak, rel=0.10)
 
@@ -127,7 +127,7 @@ def test_the_log_prob_peak_is_one_chunk_of_logits_whatever_the_positions(dtype):
         _, peak = _measured(lambda: chunked_logprobs(states, head, labels, LOGPROB_CHUNK))
         shape = shape_from_config({"hidden_size": hidden, "intermediate_size": 1, "num_hidden_layers": 1,
                                    "num_attention_heads": 1, "vocab_size": vocab}, "test")
-        assert mp.logprob_peak(shape, positions) == pytest.approx(peak, rel=0.10)
+        assert mb.logprob_peak(shape, positions) == pytest.approx(peak, rel=0.10)
 
 
 def test_the_7b_shape_comes_from_the_bundled_table_offline_and_counts_7_6b_parameters(monkeypatch, tmp_path):
