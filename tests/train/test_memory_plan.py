@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import huggingface_hub.constants
 import pytest
 import torch
 from torch.distributed._tools.mem_tracker import MemTracker
@@ -131,7 +132,7 @@ def test_the_log_prob_peak_is_one_chunk_of_logits_whatever_the_positions(dtype):
 
 
 def test_the_7b_shape_comes_from_the_bundled_table_offline_and_counts_7_6b_parameters(monkeypatch, tmp_path):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # an empty cache: the config cannot be read
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))  # empty: no config to read
     shape, source = model_shape("Qwen/Qwen2.5-Coder-7B-Instruct")
     assert "bundled table" in source
     assert shape.parameters() == 7_615_616_512  # Qwen2.5-7B's published count
@@ -171,7 +172,7 @@ def wide_console(monkeypatch) -> None:
 def test_every_bundled_preset_plans_and_prints_a_table(preset, capsys, wide_console, monkeypatch, tmp_path):
     """Offline (an empty hub cache): the 7B presets take their shape from the bundled table. The SRL presets
     fit their GPU; an SFT preset is planned as `train srl` would run it (its 64-prompt transformers rollouts)."""
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
     code = main(["plan", "--config", preset])
     out = capsys.readouterr().out
     assert "update peak" in out and "rollout peak" in out and "H100 80GB" in out
@@ -232,3 +233,16 @@ def test_train_srl_refuses_at_start_on_a_gpu_too_small_for_its_plan(monkeypatch,
     with pytest.raises(ConfigError, match=r"set lora.enabled=true, or shard over more GPUs \(run.distributed=fsdp\)"):
         train_srl.run(load_config("qwen2.5-coder-7b-full", ["data.max_prompt_tokens=4096", "run.distributed=none"]))
     assert not loaded
+
+
+def test_a_config_in_the_hub_cache_comes_before_the_bundled_table(tokenizer, monkeypatch, tmp_path):
+    """The hub's cache layout (refs/main naming a snapshot folder), as a download leaves it."""
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    repo = tmp_path / "models--Qwen--Qwen2.5-Coder-7B-Instruct"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    model = tiny_model(tokenizer)
+    model.config.save_pretrained(repo / "snapshots" / ("0" * 40))
+    shape, source = model_shape("Qwen/Qwen2.5-Coder-7B-Instruct")
+    assert source.endswith("(hub cache)")
+    assert shape.parameters() == sum(p.numel() for p in model.parameters())
