@@ -23,7 +23,7 @@ from swe_srl.errors import ConfigError, SweSrlError
 from swe_srl.flags import (
     COLLECT_FLAGS, DATA_FLAGS, EVAL_FLAGS, SYNTHESIZE_FLAGS, add_config_flags, config_from_args, fields_help,
 )
-from swe_srl.tables import collect_table, data_table, eval_table, import_table, synthesis_table
+from swe_srl.tables import collect_table, data_table, eval_table, import_table, plan_table, synthesis_table
 
 console = Console(stderr=False)
 RAW = argparse.RawDescriptionHelpFormatter  # keeps the field list's lines
@@ -266,6 +266,16 @@ def _train_rlvr(args: argparse.Namespace) -> int:
     return _train(args, run, describe)
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from swe_srl.recipes.plan import run
+
+    plan = run(args.config, args.overrides, gpu=args.gpu, gpus=args.gpus)
+    console.print(plan_table(plan, f"memory plan of {args.config} (train srl), per GPU"))
+    if not plan.fits:
+        raise ConfigError("; ".join(plan.problems))
+    return 0
+
+
 def _tasks_synthesize(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -372,6 +382,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train srl": _train_srl,
     "train sft": _train_sft,
     "train rlvr": _train_rlvr,
+    "plan": _plan,
     "tasks synthesize": _tasks_synthesize,
     "tasks check": _tasks_check,
     "tasks convert": _tasks_convert,
@@ -423,6 +434,15 @@ def build_parser() -> argparse.ArgumentParser:
     rlvr.add_argument("overrides", nargs="*", help="section.field=value overrides, e.g. model.path=runs/srl/final "
                       "rlvr.tasks=tasks.jsonl")
     rlvr.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in run.output_dir")
+
+    plan = sub.add_parser("plan", help="per-GPU memory of a `train srl` config, and whether it fits a GPU",
+                          epilog=fields_help(TrainConfig, SRL_SECTIONS), formatter_class=RAW)
+    plan.add_argument("--config", required=True, help=f"a preset ({', '.join(presets_in(PRESETS_DIR))}) or a YAML file")
+    plan.add_argument("overrides", nargs="*", help="section.field=value overrides, as `train srl` takes them")
+    plan.add_argument("--gpu", default="H100", help="the GPU to fit: H100, H200, A100, 80GB, 141GB or a size "
+                      "such as 96GiB (default: H100)")
+    plan.add_argument("--gpus", type=int, help="GPUs the FSDP state is sharded over (default: WORLD_SIZE, else 8 "
+                      "under run.distributed=fsdp, else 1)")
 
     collect = sub.add_parser("collect", help="run a teacher on tasks in sandboxes and store graded trajectories")
     add_config_flags(collect, CollectConfig, "collect", COLLECT_FLAGS)

@@ -107,3 +107,26 @@ def curve_table(history: Sequence[dict], title: str) -> Table:
     rewards = [r["reward_mean"] for r in history]
     table.caption = f"reward mean, -1 to 1: {sparkline(rewards, -1.0, 1.0)}"
     return table
+
+
+def plan_table(plan: Any, title: str) -> Table:
+    """A MemoryPlan: GiB per GPU for each part at each prompt length, the two phases' peaks, the verdict."""
+    gib = 2**30
+    table = Table(title=title, caption=f"model shape: {plan.shape_source}\nprompt lengths: {plan.lengths_source}")
+    table.add_column("per GPU (GiB)")
+    for column in plan.columns:
+        table.add_column(column, justify="right")
+    table.add_column("what")
+    for row in plan.rows:
+        table.add_row(row.name, *(f"{b / gib:.2f}" for b in row.bytes), row.note)
+    table.add_row("[bold]update peak[/]", *(f"[bold]{b / gib:.2f}[/]" for b in plan.update_peak),
+                  "state, saved activations, the larger of backward's working set and the log-prob peak, mask")
+    table.add_row("[bold]rollout peak[/]", *(f"[bold]{plan.rollout_peak / gib:.2f}[/]",) * len(plan.columns),
+                  "weights, gradients, optimizer, the rollouts' share, CUDA context")
+    if plan.engine_length:
+        table.add_row("vLLM KV cache (tokens)", *(str(plan.kv_tokens),) * len(plan.columns),
+                      f"max_model_len {plan.engine_length}: {plan.kv_tokens // plan.engine_length} such sequences at once")
+    verdict = "[green]fits[/]" if plan.fits else "[red]does not fit[/]"
+    ranks = f", FSDP over {plan.world_size} GPUs" if plan.world_size > 1 else ""
+    table.add_row(f"{plan.gpu_name} ({plan.gpu_bytes / gib:.1f} GiB){ranks}", *(verdict,) * len(plan.columns), "")
+    return table

@@ -36,6 +36,7 @@ from swe_srl.train.data import PromptSet, PromptStream, load_examples
 from swe_srl.train.distributed import World
 from swe_srl.train.groups import fill_batch
 from swe_srl.train.logprobs import CompletionLogprobs
+from swe_srl.train.memory_plan import check_fits
 from swe_srl.train.objective import group_advantages
 from swe_srl.train.policy import load_policy, reference_policy
 from swe_srl.train.rollout import Completion, GenerationBackend, Sampling, prompt_budget
@@ -177,6 +178,9 @@ def run(config: TrainConfig, *, on_step: Callable[[dict[str, Any]], None] | None
         raise ConfigError("run.distributed=fsdp keeps no reference copy of the sharded model: "
                           "set kl_beta=0 and log_kl=false (the paper's KL is 0)")
     world, device, out = begin_run(config)
+    if device.type == "cuda":  # refuse a plan that cannot fit this GPU before anything loads
+        props = torch.cuda.get_device_properties(device)
+        check_fits(config, world_size=world.size, gpu=(props.name, props.total_memory))
     seed_everything(config.run.seed + world.rank)  # ranks sample different prompts with different streams
 
     # --- model, reference, data, rollouts, optimizer
