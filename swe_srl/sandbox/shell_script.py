@@ -1,18 +1,36 @@
-"""The bash side of a persistent shell session: its bootstrap, and how one command is framed.
+"""The bash side of a persistent shell session: the framing shell, and the bash each command runs in.
 
-Commands travel as one line each, `$'...'`-quoted and run by `eval` in the top-level shell (so
-`cd` and `export` persist), with stdin from /dev/null. An unbalanced quote or a syntax error stays
-inside the quoted string: eval reports it and the session goes on. After each command the shell
-saves its exported variables and directory to a state file (so a restarted shell can take them
-back) and prints a marker: NUL, the session token, the exit code, NUL.
+The session talks to one *framing shell* per transport. Commands travel to it as one line each,
+`$'...'`-quoted with a nonce the session draws afresh for the command. The framing shell never
+runs the agent's code itself: each command runs in a child bash (`CHILD`) started for it, with
+stdin from /dev/null, in the directory and with the variables, functions and shell options saved
+after the previous command. When the child has ended, the framing shell prints the marker: NUL,
+the nonce, `D`, the exit status, how many processes the fork-bomb check swept, whether the child
+saved its state (0 when it ended early: `exit`, `exec`, a signal, `set -e`), NUL. The child never
+sees the nonce (it is in no variable, argument, file or environment it inherits), so it cannot
+print a marker, and nothing it redefines (`eval`, aliases, traps, `set -x`) runs in the framing
+shell. On docker the framing shell is root and drops to the agent's uid for each child (`setpriv`),
+so the agent can neither signal it nor open its pipes; elsewhere it is the agent's own uid.
 
-Containing runaway processes (`__srl_sweep`) uses bash builtins only, so it still works when a
-fork bomb has used up the process limit: it SIGSTOPs every process of a uid but the ones it
-keeps, round after round until no new one appears (a stopped process cannot fork), then SIGKILLs
-them all. Before each command the agent's own shell checks the cgroup's process count and sweeps
-its stray background processes when it is near the limit, or when a fork failed on the limit
-since the last command and the cgroup is still half full (a bomb's count swings as its forks fail,
-so "near the limit" alone can miss it), so the next command can fork.
+State travels as data, never as code a later command would run: the child writes NUL-separated
+records (`kind`, `name`, `value`) to a file the framing shell hands it; the next child gets the
+exported variables and functions through its environment (bash imports a function only when the
+value is one definition and nothing more) and reads the rest (plain variables, set -o and shopt
+options, the directory) with builtins before any of the agent's code runs. A function named like
+a builtin or keyword is not carried over (so `eval() { :; }` lasts one command), nor are traps,
+aliases, open file descriptors, arrays, or the options that would stop later commands from
+running at all (errexit, noexec, onecmd).
+
+A session that runs only our own commands (the docker backend's root control shell) uses
+`inline=True`: they are eval'd in the framing shell itself, so the fork-bomb sweep (`__srl_sweep`)
+runs with builtins only, with no fork, even when a fork bomb has used up the process limit.
+
+Containing runaway processes (`__srl_sweep`) uses bash builtins only: it SIGSTOPs every process
+of a uid but the ones it keeps, round after round until no new one appears (a stopped process
+cannot fork), then SIGKILLs them all. Before each command the framing shell checks the cgroup's
+process count and sweeps the agent's stray background processes when it is near the limit, or
+when a fork failed on the limit since the last command and the cgroup is still half full (a
+bomb's count swings as its forks fail, so "near the limit" alone can miss it), so the command can fork.
 """
 
 from __future__ import annotations
@@ -44,18 +62,142 @@ __srl_sweep() {
 }
 """
 
+# Variables never carried over: bash's own (set afresh in every shell) and those bash reads at
+# startup or that steer the saving itself (a saved BASH_ENV or SHELLOPTS would run before any command).
+UNSAVED = ("BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV0 BASH_CMDS BASH_COMMAND BASH_COMPAT "
+           "BASH_ENV BASH_EXECUTION_STRING BASH_LINENO BASH_LOADABLES_PATH BASH_REMATCH BASH_SOURCE BASH_SUBSHELL "
+           "BASH_VERSINFO BASH_VERSION BASH_XTRACEFD COMP_WORDBREAKS DIRSTACK ENV EPOCHREALTIME EPOCHSECONDS EUID "
+           "EXECIGNORE FUNCNAME GLOBIGNORE GROUPS HISTCMD HOSTNAME HOSTTYPE IFS LINENO MACHTYPE OPTERR OPTIND OSTYPE "
+           "PIPESTATUS POSIXLY_CORRECT PPID PS4 PWD RANDOM SECONDS SHELLOPTS SHLVL SRANDOM TMOUT UID _")
+# Options that would make every later command a no-op or end it at once: they last one command.
+UNSAVED_OPTIONS = "errexit noexec onecmd"
+# Every variable name, by its first character: `${!a@}` lists them with no fork.
+_ALL_NAMES = " ".join(f"${{!{c}@}}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 
-def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = True) -> str:
-    """The script a fresh bash reads first; it ends by printing the ready marker with its pid.
+# The bash one command runs in, as the agent. fd 3: the command; fd 4: the saved state; fd 197
+# and 196: a scratch file, written then read back (no fork, so saving works when a fork bomb holds
+# every process slot); fd 198: the new state. One `{ }` group, parsed whole before the agent's
+# code runs, so no alias it defines can reach it. The options are restored inside the eval'd
+# string, so a restored `set -x` traces the agent's commands and never the framing. After the
+# command everything goes to /dev/null (a trap or trace it set prints nothing of the saving); POSIX
+# mode makes the special builtins win over functions, and the others used are unset as functions.
+CHILD = r"""{
+IFS= read -r -d '' __srl_c <&3; exec 3<&-
+__srl_o= __srl_x=
+while IFS= read -r -d '' __srl_k && IFS= read -r -d '' __srl_n && IFS= read -r -d '' __srl_v; do
+  case $__srl_k in
+    v) [[ $__srl_n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && " @UNSAVED@ " != *" $__srl_n "* ]] && declare -g -- "$__srl_n=$__srl_v" ;;
+    o|s)
+      if [[ $__srl_k == o ]]; then __srl_n=$SHELLOPTS __srl_k=set; else __srl_n=$BASHOPTS __srl_k=shopt; fi
+      for __srl_i in ${__srl_n//:/ }; do
+        [[ :$__srl_v: == *:$__srl_i:* ]] || __srl_o+="$__srl_k ${__srl_k/#set/+}${__srl_k/#shopt/-u} $__srl_i"$'\n'
+      done
+      for __srl_i in ${__srl_v//:/ }; do
+        [[ $__srl_i =~ ^[a-z0-9_-]+$ && " @OPTIONS@ " != *" $__srl_i "* && :$__srl_n: != *:$__srl_i:* ]] || continue
+        case $__srl_i in
+          xtrace|verbose) __srl_x+="set -o $__srl_i"$'\n' ;;
+          *) __srl_o+="$__srl_k ${__srl_k/#set/-}${__srl_k/#shopt/-s} $__srl_i"$'\n' ;;
+        esac
+      done ;;
+  esac
+done <&4 2>/dev/null
+exec 4<&-
+unset __srl_k __srl_n __srl_v __srl_i
+eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
+{
+  __srl_s=$? __srl_so=$SHELLOPTS __srl_bo=$BASHOPTS
+  POSIXLY_CORRECT=y
+  trap - DEBUG RETURN ERR EXIT
+  set +xveu
+  unset -f builtin command declare printf read exit
+  printf 'o\0SHELLOPTS\0%s\0s\0BASHOPTS\0%s\0' "$__srl_so" "$__srl_bo"
+  for __srl_n in @ALL@; do
+    [[ " @UNSAVED@ " == *" $__srl_n "* || $__srl_n == __srl_* ]] && continue
+    __srl_a=${!__srl_n@a}
+    [[ $__srl_a == *[aAnr]* ]] && continue
+    [[ $__srl_a == *x* ]] && __srl_k=x || __srl_k=v
+    printf '%s\0%s\0%s\0' "$__srl_k" "$__srl_n" "${!__srl_n}"
+  done
+  declare -F >&197
+  while read -r __srl_k __srl_k __srl_n; do
+    printf 'f\0%s\0' "$__srl_n"; declare -f -- "$__srl_n"; printf '\0'
+  done <&196
+  printf 'd\0PWD\0%s\0E\0END\0\0' "$PWD"
+  exit "$__srl_s"
+} >&198 2>/dev/null
+}""".replace("@UNSAVED@", UNSAVED).replace("@OPTIONS@", UNSAVED_OPTIONS).replace("@ALL@", _ALL_NAMES)
 
-    `pid_guard`: sweep this shell's user's stray processes before a command when the cgroup is
-    near its process limit (for the agent's shell; never for a root control shell).
+# The framing shell's own part: how it runs one command (in a child, or inline) and prints the
+# marker. The child's environment is the saved exported variables and functions, nothing of the
+# framing shell's (whose variables are never exported); `$__srl_as` drops to the agent's uid.
+FRAME = r"""
+__srl_child() {
+  local k n v cwd= env=()
+  if [[ -s $__srl_state ]]; then
+    env=(env -i)
+    while IFS= read -r -d '' k && IFS= read -r -d '' n && IFS= read -r -d '' v; do
+      case $k in
+        x) [[ $n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && " @UNSAVED@ " != *" $n "* ]] && env+=("$n=$v") ;;
+        f) [[ $__srl_builtin != *" $n "* && $n != *[=/%[:space:]]* && $v == *$'\n{'* ]] && env+=("BASH_FUNC_$n%%=() {${v#*$'\n{'}") ;;
+        d) cwd=$v ;;
+      esac
+    done < "$__srl_state"
+  fi
+  : >| "$__srl_new"; : >| "$__srl_scratch"
+  (
+    [[ -n $cwd ]] && cd -- "$cwd" 2>/dev/null && env+=("PWD=$cwd")
+    exec $__srl_as "${env[@]}" bash --norc --noprofile -c "$__srl_code" 3<<<"$1" 4<"$__srl_state" \
+      197>"$__srl_scratch" 196<"$__srl_scratch" 198>"$__srl_new" </dev/null 2>&1
+  )
+}
+__srl_saved() {  # whether the child saved its state to the end: then it becomes the session's
+  local k= n v last=
+  while IFS= read -r -d '' k && IFS= read -r -d '' n && IFS= read -r -d '' v; do last=$k; done < "$__srl_new"
+  [[ $last == E ]] && mv -f -- "$__srl_new" "$__srl_state" 2>/dev/null
+}
+__srl_run() {
+  local nonce=$1 cmd=$2 status saved=1
+  shift 2
+  __srl_pre "$@" 2>/dev/null
+  if [[ -n $__srl_inline ]]; then
+    eval "$cmd" </dev/null 2>&1
+    status=$?
+  else
+    __srl_child "$cmd"
+    status=$?
+    __srl_saved || saved=0
+  fi
+  printf '\0%s D %d %d %d\0' "$nonce" "$status" "$__srl_swept" "$saved"
+}
+__srl_fresh() {  # forget the saved state; the init commands make the first one
+  [[ -n $__srl_inline ]] && return
+  : >| "$__srl_state"
+  __srl_child "$__srl_init" >/dev/null 2>&1
+  __srl_saved
+}
+""".replace("@UNSAVED@", UNSAVED)
+
+
+def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = True, *, inline: bool = False,
+              run_as: str = "") -> str:
+    """The script a fresh framing shell reads first; it ends by printing the ready marker with its pid.
+
+    `token`: this shell's ready marker (never seen by a command). `pid_guard`: sweep the agent's
+    stray processes before a command when the cgroup is near its process limit. `inline`: eval
+    commands in this shell (only for our own, trusted ones). `run_as`: "UID:GID" each command's
+    child drops to (this shell being root), else it keeps this shell's identity.
     """
     guard = "/sys/fs/cgroup/pids/pids.current /sys/fs/cgroup/pids.current" if pid_guard else ""
+    uid, _, gid = run_as.partition(":")
+    drop = f"setpriv --reuid={uid} --regid={gid} --init-groups --" if run_as else ""
     return "\n".join([
         "exec 2>&1",
-        f"__srl_token={shlex.quote(token)}",
         f"__srl_state={shlex.quote(state_file)}",
+        '__srl_new=$__srl_state.new.$$ __srl_scratch=$__srl_state.scratch.$$',
+        f"__srl_inline={'1' if inline else ''} __srl_as={shlex.quote(drop)} __srl_uid={shlex.quote(uid)}",
+        f"__srl_init={shlex.quote(init)}",
+        f"__srl_code={shlex.quote(CHILD)}",
+        '__srl_builtin=" $(compgen -b; compgen -k) "; __srl_builtin=${__srl_builtin//$\'\\n\'/ }',
         "__srl_swept=0 __srl_killed=0 __srl_pids_file= __srl_high=0 __srl_half=0 __srl_fails=0",
         # The cgroup's process counter: v1 layout, then v2; absent outside a container.
         f"for __srl_f in {guard}; do",
@@ -77,33 +219,20 @@ def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = Tru
         '  local n=0; read -r n 2>/dev/null < "$__srl_pids_file" || return 0',
         '  __srl_refused; local hit=$((__srl_n > __srl_fails)); __srl_fails=$__srl_n',
         '  [[ $n -ge $__srl_high ]] || (( hit && n >= __srl_half )) || return 0',
-        '  __srl_sweep "$UID" "$@"; __srl_swept=$__srl_killed',
+        '  __srl_sweep "${__srl_uid:-$UID}" "$@"; __srl_swept=$__srl_killed',
         "}",
-        "__srl_done() {",
-        '  { export -p; printf "cd -- %q\\n" "$PWD"; } 2>/dev/null >| "$__srl_state"',
-        "  printf '\\0%s D %d %d\\0' \"$__srl_token\" \"$1\" \"$__srl_swept\"",
-        "}",
-        init,
-        "printf '\\0%s R %d\\0' \"$__srl_token\" \"$$\"",
+        FRAME,
+        "exec 2>/dev/null",  # bash's own notes on a child it lost (`Killed`) are framing too
+        f"printf '\\0%s R %d\\0' {shlex.quote(token)} \"$$\"",
         "",
     ])
 
 
-def command_line(command: str, keep: tuple[int, ...] = ()) -> bytes:
-    """One framed command: check the process limit, eval the command, print the marker."""
+def command_line(command: str, nonce: str, keep: tuple[int, ...] = ()) -> bytes:
+    """One framed command: its nonce, the command quoted, the pids the fork-bomb check keeps."""
     quoted = "$'" + command.translate(_QUOTE) + "'"
     keep_args = " ".join(str(pid) for pid in keep)
-    # No `{ ...; }` groups on this line: after an eval'd string ends inside a quote, bash 5.2's
-    # parser mis-reads a later `}` on the same line as a syntax error and the shell exits.
-    line = f"__srl_pre {keep_args} 2>/dev/null; eval {quoted} </dev/null; __srl_done $? 2>/dev/null\n"
-    return line.encode("utf-8", "surrogateescape")
+    return f"__srl_run {nonce} {quoted} {keep_args}\n".encode("utf-8", "surrogateescape")
 
 
-def restore_line(state_file: str) -> bytes:
-    """Take back the exported variables and directory a previous shell saved."""
-    return f". {shlex.quote(state_file)} >/dev/null 2>&1\n".encode()
-
-
-def forget_line(state_file: str) -> bytes:
-    """Empty the saved state, so a later restart does not bring back what a reset dropped."""
-    return f": >| {shlex.quote(state_file)} 2>/dev/null\n".encode()
+FRESH_LINE = b"__srl_fresh\n"  # forget the saved state: the next command starts from the init commands'
