@@ -88,21 +88,22 @@ while IFS= read -r -d '' __srl_k && IFS= read -r -d '' __srl_n && IFS= read -r -
   case $__srl_k in
     v) [[ $__srl_n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && " @UNSAVED@ " != *" $__srl_n "* ]] && declare -g -- "$__srl_n=$__srl_v" ;;
     o|s)
-      if [[ $__srl_k == o ]]; then __srl_n=$SHELLOPTS __srl_k=set; else __srl_n=$BASHOPTS __srl_k=shopt; fi
+      if [[ $__srl_k == o ]]; then __srl_n=$SHELLOPTS __srl_k="set -o" __srl_u="set +o"
+      else __srl_n=$BASHOPTS __srl_k="shopt -s" __srl_u="shopt -u"; fi
       for __srl_i in ${__srl_n//:/ }; do
-        [[ :$__srl_v: == *:$__srl_i:* ]] || __srl_o+="$__srl_k ${__srl_k/#set/+}${__srl_k/#shopt/-u} $__srl_i"$'\n'
+        [[ :$__srl_v: == *:$__srl_i:* ]] || __srl_o+="$__srl_u $__srl_i"$'\n'
       done
       for __srl_i in ${__srl_v//:/ }; do
         [[ $__srl_i =~ ^[a-z0-9_-]+$ && " @OPTIONS@ " != *" $__srl_i "* && :$__srl_n: != *:$__srl_i:* ]] || continue
         case $__srl_i in
           xtrace|verbose) __srl_x+="set -o $__srl_i"$'\n' ;;
-          *) __srl_o+="$__srl_k ${__srl_k/#set/-}${__srl_k/#shopt/-s} $__srl_i"$'\n' ;;
+          *) __srl_o+="$__srl_k $__srl_i"$'\n' ;;
         esac
       done ;;
   esac
 done <&4 2>/dev/null
 exec 4<&-
-unset __srl_k __srl_n __srl_v __srl_i
+unset __srl_k __srl_n __srl_v __srl_i __srl_u
 eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
 {
   __srl_s=$? __srl_so=$SHELLOPTS __srl_bo=$BASHOPTS
