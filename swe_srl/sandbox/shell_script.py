@@ -71,95 +71,132 @@ UNSAVED = ("BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV0 BA
            "PIPESTATUS POSIXLY_CORRECT PPID PS4 PWD RANDOM SECONDS SHELLOPTS SHLVL SRANDOM TMOUT UID _")
 # Options that would make every later command a no-op or end it at once: they last one command.
 UNSAVED_OPTIONS = "errexit noexec onecmd"
-# Every variable name, by its first character: `${!a@}` lists them with no fork.
-_ALL_NAMES = " ".join(f"${{!{c}@}}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_SKIP = "(" + " ".join(f"[{name}]=1" for name in UNSAVED.split()) + ")"  # an associative array's value
 
 # The bash one command runs in, as the agent. fd 3: the command; fd 4: the saved state; fd 197
 # and 196: a scratch file, written then read back (no fork, so saving works when a fork bomb holds
 # every process slot); fd 198: the new state. One `{ }` group, parsed whole before the agent's
 # code runs, so no alias it defines can reach it. The options are restored inside the eval'd
 # string, so a restored `set -x` traces the agent's commands and never the framing. After the
-# command everything goes to /dev/null (a trap or trace it set prints nothing of the saving); POSIX
-# mode makes the special builtins win over functions, and the others used are unset as functions.
+# command everything goes to the state file or /dev/null (a trap or trace the command set prints
+# nothing of the saving); POSIX mode makes the special builtins win over functions, and the other
+# builtins used are unset as functions.
 CHILD = r"""{
-IFS= read -r -d '' __srl_c <&3; exec 3<&-
+declare -A __srl_skip=@SKIP@
 __srl_o= __srl_x=
-while IFS= read -r -d '' __srl_k && IFS= read -r -d '' __srl_n && IFS= read -r -d '' __srl_v; do
+mapfile -d '' -t __srl_r <&4 2>/dev/null; exec 4<&-
+for ((__srl_i = 0; __srl_i + 2 < ${#__srl_r[@]}; __srl_i += 3)); do
+  __srl_k=${__srl_r[__srl_i]} __srl_n=${__srl_r[__srl_i + 1]} __srl_v=${__srl_r[__srl_i + 2]}
   case $__srl_k in
-    v) [[ $__srl_n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && " @UNSAVED@ " != *" $__srl_n "* ]] && declare -g -- "$__srl_n=$__srl_v" ;;
+    v) [[ $__srl_n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && ! -v __srl_skip[$__srl_n] ]] && declare -g -- "$__srl_n=$__srl_v" ;;
     o|s)
       if [[ $__srl_k == o ]]; then __srl_n=$SHELLOPTS __srl_k="set -o" __srl_u="set +o"
       else __srl_n=$BASHOPTS __srl_k="shopt -s" __srl_u="shopt -u"; fi
-      for __srl_i in ${__srl_n//:/ }; do
-        [[ :$__srl_v: == *:$__srl_i:* ]] || __srl_o+="$__srl_u $__srl_i"$'\n'
+      for __srl_j in ${__srl_n//:/ }; do
+        [[ :$__srl_v: == *:$__srl_j:* ]] || __srl_o+="$__srl_u $__srl_j"$'\n'
       done
-      for __srl_i in ${__srl_v//:/ }; do
-        [[ $__srl_i =~ ^[a-z0-9_-]+$ && " @OPTIONS@ " != *" $__srl_i "* && :$__srl_n: != *:$__srl_i:* ]] || continue
-        case $__srl_i in
-          xtrace|verbose) __srl_x+="set -o $__srl_i"$'\n' ;;
-          *) __srl_o+="$__srl_k $__srl_i"$'\n' ;;
+      for __srl_j in ${__srl_v//:/ }; do
+        [[ $__srl_j =~ ^[a-z0-9_-]+$ && " @OPTIONS@ " != *" $__srl_j "* && :$__srl_n: != *:$__srl_j:* ]] || continue
+        case $__srl_j in
+          xtrace|verbose) __srl_x+="set -o $__srl_j"$'\n' ;;
+          *) __srl_o+="$__srl_k $__srl_j"$'\n' ;;
         esac
       done ;;
   esac
-done <&4 2>/dev/null
-exec 4<&-
-unset __srl_k __srl_n __srl_v __srl_i __srl_u
+done 2>/dev/null
+unset __srl_r __srl_i __srl_j __srl_k __srl_n __srl_v __srl_u
+IFS= read -r -d '' __srl_c <&3; exec 3<&-
 eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
 {
   __srl_s=$? __srl_so=$SHELLOPTS __srl_bo=$BASHOPTS
   POSIXLY_CORRECT=y
   trap - DEBUG RETURN ERR EXIT
   set +xveu
-  unset -f builtin command declare printf read exit
-  printf 'o\0SHELLOPTS\0%s\0s\0BASHOPTS\0%s\0' "$__srl_so" "$__srl_bo"
-  for __srl_n in @ALL@; do
-    [[ " @UNSAVED@ " == *" $__srl_n "* || $__srl_n == __srl_* ]] && continue
+  unset -f builtin command declare printf read exit compgen mapfile
+  __srl_d=(o SHELLOPTS "$__srl_so" s BASHOPTS "$__srl_bo")
+  compgen -v >&197
+  mapfile -t __srl_r <&196
+  for __srl_n in "${__srl_r[@]}"; do
+    [[ -v __srl_skip[$__srl_n] || $__srl_n == __srl_* ]] && continue
     __srl_a=${!__srl_n@a}
     [[ $__srl_a == *[aAnr]* ]] && continue
     [[ $__srl_a == *x* ]] && __srl_k=x || __srl_k=v
-    printf '%s\0%s\0%s\0' "$__srl_k" "$__srl_n" "${!__srl_n}"
+    __srl_d+=("$__srl_k" "$__srl_n" "${!__srl_n}")
   done
+  printf '%s\0' "${__srl_d[@]}"
   declare -F >&197
-  while read -r __srl_k __srl_k __srl_n; do
+  mapfile -t __srl_r <&196
+  for __srl_n in "${__srl_r[@]}"; do
+    __srl_n=${__srl_n#declare -f* }
     printf 'f\0%s\0' "$__srl_n"; declare -f -- "$__srl_n"; printf '\0'
-  done <&196
+  done
   printf 'd\0PWD\0%s\0E\0END\0\0' "$PWD"
   exit "$__srl_s"
 } >&198 2>/dev/null
-}""".replace("@UNSAVED@", UNSAVED).replace("@OPTIONS@", UNSAVED_OPTIONS).replace("@ALL@", _ALL_NAMES)
+}""".replace("@SKIP@", _SKIP).replace("@OPTIONS@", UNSAVED_OPTIONS)
 
 # The framing shell's own part: how it runs one command (in a child, or inline) and prints the
-# marker. The child's environment is the saved exported variables and functions, nothing of the
-# framing shell's (whose variables are never exported); `$__srl_as` drops to the agent's uid.
+# marker. The session's state is in one of two files (`.a`, `.b`; `.cur` names which), so a
+# command's new state is taken with no fork and a spare framing shell finds it. The child's
+# environment is the saved exported variables and functions, nothing of the framing shell's
+# (whose variables are never exported); `$__srl_as` drops to the agent's uid.
 FRAME = r"""
-__srl_child() {
-  local k n v cwd= env=()
+__srl_slots() {  # the current state file and the other one, by the pointer
+  local cur=a
+  read -r cur 2>/dev/null < "$__srl_base.cur"
+  [[ $cur == b ]] || cur=a
+  __srl_state=$__srl_base.$cur __srl_next=$__srl_base.b __srl_other=b
+  [[ $cur == b ]] && __srl_next=$__srl_base.a __srl_other=a
+}
+__srl_spawn() {  # start the next command's child: it restores the state now, then waits for its command
+  local r=() i n cwd= env=() out=$1
+  __srl_slots
   if [[ -s $__srl_state ]]; then
     env=(env -i)
-    while IFS= read -r -d '' k && IFS= read -r -d '' n && IFS= read -r -d '' v; do
-      case $k in
-        x) [[ $n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && " @UNSAVED@ " != *" $n "* ]] && env+=("$n=$v") ;;
-        f) [[ $__srl_builtin != *" $n "* && $n != *[=/%[:space:]]* && $v == *$'\n{'* ]] && env+=("BASH_FUNC_$n%%=() {${v#*$'\n{'}") ;;
-        d) cwd=$v ;;
+    mapfile -d '' -t r < "$__srl_state"
+    for ((i = 0; i + 2 < ${#r[@]}; i += 3)); do
+      n=${r[i + 1]}
+      case ${r[i]} in
+        x) [[ $n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && ! -v __srl_skip[$n] ]] && env+=("$n=${r[i + 2]}") ;;
+        f) [[ ! -v __srl_builtin[$n] && $n != *[=/%[:space:]]* && ${r[i + 2]} == *$'\n{'* ]] &&
+             env+=("BASH_FUNC_$n%%=() {${r[i + 2]#*$'\n{'}") ;;
+        d) cwd=${r[i + 2]} ;;
       esac
-    done < "$__srl_state"
+    done
   fi
-  : >| "$__srl_new"; : >| "$__srl_scratch"
-  (
+  : >| "$__srl_next"; : >| "$__srl_scratch"
+  coproc __srl_co {
     [[ -n $cwd ]] && cd -- "$cwd" 2>/dev/null && env+=("PWD=$cwd")
-    exec $__srl_as "${env[@]}" bash --norc --noprofile -c "$__srl_code" 3<<<"$1" 4<"$__srl_state" \
-      197>"$__srl_scratch" 196<"$__srl_scratch" 198>"$__srl_new" </dev/null 2>&1
-  )
+    [[ -n $out ]] && exec 9>"$out"
+    exec $__srl_as "${env[@]}" bash --norc --noprofile -c "$__srl_code" 3<&0 </dev/null >&9 2>&1 9>&- \
+      4<"$__srl_state" 197>"$__srl_scratch" 196<"$__srl_scratch" 198>"$__srl_next"
+  }
+  __srl_pid=$__srl_co_PID __srl_in=${__srl_co[1]}
 }
-__srl_saved() {  # whether the child saved its state to the end: then it becomes the session's
-  local k= n v last=
-  while IFS= read -r -d '' k && IFS= read -r -d '' n && IFS= read -r -d '' v; do last=$k; done < "$__srl_new"
-  [[ $last == E ]] && mv -f -- "$__srl_new" "$__srl_state" 2>/dev/null
+__srl_child() {  # run one command in the ready child (started now if there is none); its exit status
+  [[ -n $__srl_pid ]] && kill -0 "$__srl_pid" 2>/dev/null || __srl_spawn "$2"
+  printf '%s' "$1" >&"$__srl_in"
+  exec {__srl_in}>&-
+  wait "$__srl_pid"
+  local status=$?
+  __srl_pid=
+  return "$status"
+}
+__srl_ahead() {  # the next child, started while the agent thinks, unless a fork bomb may be filling the cgroup
+  local n=0
+  [[ -n $__srl_pids_file ]] && read -r n 2>/dev/null < "$__srl_pids_file" && (( n >= __srl_half )) && return
+  __srl_spawn
+}
+__srl_saved() {  # whether the child saved its state to the end: then it is the session's
+  local r=()
+  mapfile -d '' -t r < "$__srl_next"
+  (( ${#r[@]} % 3 == 0 && ${#r[@]} >= 3 )) && [[ ${r[-3]} == E ]] || return 1
+  printf '%s\n' "$__srl_other" >| "$__srl_base.cur"
 }
 __srl_run() {
   local nonce=$1 cmd=$2 status saved=1
   shift 2
-  __srl_pre "$@" 2>/dev/null
+  __srl_pre "$@" $__srl_pid 2>/dev/null
   if [[ -n $__srl_inline ]]; then
     eval "$cmd" </dev/null 2>&1
     status=$?
@@ -169,14 +206,19 @@ __srl_run() {
     __srl_saved || saved=0
   fi
   printf '\0%s D %d %d %d\0' "$nonce" "$status" "$__srl_swept" "$saved"
+  [[ -n $__srl_inline ]] || __srl_ahead
 }
 __srl_fresh() {  # forget the saved state; the init commands make the first one
   [[ -n $__srl_inline ]] && return
+  [[ -n $__srl_pid ]] && kill -KILL "$__srl_pid" 2>/dev/null && wait "$__srl_pid"
+  __srl_pid=
+  __srl_slots
   : >| "$__srl_state"
-  __srl_child "$__srl_init" >/dev/null 2>&1
+  __srl_child "$__srl_init" /dev/null
   __srl_saved
+  __srl_ahead
 }
-""".replace("@UNSAVED@", UNSAVED)
+"""
 
 
 def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = True, *, inline: bool = False,
@@ -193,13 +235,14 @@ def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = Tru
     drop = f"setpriv --reuid={uid} --regid={gid} --init-groups --" if run_as else ""
     return "\n".join([
         "exec 2>&1",
-        f"__srl_state={shlex.quote(state_file)}",
-        '__srl_new=$__srl_state.new.$$ __srl_scratch=$__srl_state.scratch.$$',
+        f"__srl_base={shlex.quote(state_file)}",
+        '__srl_scratch=$__srl_base.scratch.$$',
+        f"declare -A __srl_skip={_SKIP} __srl_builtin",
         f"__srl_inline={'1' if inline else ''} __srl_as={shlex.quote(drop)} __srl_uid={shlex.quote(uid)}",
         f"__srl_init={shlex.quote(init)}",
         f"__srl_code={shlex.quote(CHILD)}",
-        '__srl_builtin=" $(compgen -b; compgen -k) "; __srl_builtin=${__srl_builtin//$\'\\n\'/ }',
-        "__srl_swept=0 __srl_killed=0 __srl_pids_file= __srl_high=0 __srl_half=0 __srl_fails=0",
+        'for __srl_f in $(compgen -b; compgen -k); do __srl_builtin[$__srl_f]=1; done',
+        "__srl_pid= __srl_in= __srl_swept=0 __srl_killed=0 __srl_pids_file= __srl_high=0 __srl_half=0 __srl_fails=0",
         # The cgroup's process counter: v1 layout, then v2; absent outside a container.
         f"for __srl_f in {guard}; do",
         '  [ -r "$__srl_f" ] || continue',
@@ -223,7 +266,7 @@ def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = Tru
         '  __srl_sweep "${__srl_uid:-$UID}" "$@"; __srl_swept=$__srl_killed',
         "}",
         FRAME,
-        "exec 2>/dev/null",  # bash's own notes on a child it lost (`Killed`) are framing too
+        "exec 9>&1 2>/dev/null",  # fd 9: the children's output; bash's own notes (`Killed`) are framing too
         f"printf '\\0%s R %d\\0' {shlex.quote(token)} \"$$\"",
         "",
     ])
