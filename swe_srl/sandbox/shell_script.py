@@ -141,16 +141,19 @@ eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
 # environment is the saved exported variables and functions, nothing of the framing shell's
 # (whose variables are never exported); `$__srl_as` drops to the agent's uid.
 FRAME = r"""
-__srl_slots() {  # the current state file and the other one, by the pointer
+__srl_slots() {  # the current state file (the pointer names it) and the one the next command writes
   local cur=a
   read -r cur 2>/dev/null < "$__srl_base.cur"
-  [[ $cur == b ]] || cur=a
-  __srl_state=$__srl_base.$cur __srl_next=$__srl_base.b __srl_other=b
-  [[ $cur == b ]] && __srl_next=$__srl_base.a __srl_other=a
+  [[ $cur =~ ^(a|b|init\.[0-9]+)$ ]] || cur=a
+  __srl_state=$__srl_base.$cur __srl_next=$__srl_base.a __srl_other=a
+  [[ $cur == a ]] && __srl_next=$__srl_base.b __srl_other=b
 }
 __srl_spawn() {  # start the next command's child: it restores the state now, then waits for its command
-  local r=() i n cwd= env=() out=$1
   __srl_slots
+  __srl_launch "$@"
+}
+__srl_launch() {  # a child restoring $__srl_state and saving to $__srl_next; $1: where its output goes
+  local r=() i n cwd= env=() out=$1
   if [[ -s $__srl_state ]]; then
     env=(env -i)
     mapfile -d '' -t r < "$__srl_state"
@@ -187,11 +190,13 @@ __srl_ahead() {  # the next child, started while the agent thinks, unless a fork
   [[ -n $__srl_pids_file ]] && read -r n 2>/dev/null < "$__srl_pids_file" && (( n >= __srl_half )) && return
   __srl_spawn
 }
-__srl_saved() {  # whether the child saved its state to the end: then it is the session's
+__srl_complete() {  # whether the child saved its state to the end
   local r=()
   mapfile -d '' -t r < "$__srl_next"
-  (( ${#r[@]} % 3 == 0 && ${#r[@]} >= 3 )) && [[ ${r[-3]} == E ]] || return 1
-  printf '%s\n' "$__srl_other" >| "$__srl_base.cur"
+  (( ${#r[@]} % 3 == 0 && ${#r[@]} >= 3 )) && [[ ${r[-3]} == E ]]
+}
+__srl_saved() {  # whether the child saved its state; then that state is the session's
+  __srl_complete && printf '%s\n' "$__srl_other" >| "$__srl_base.cur"
 }
 __srl_run() {
   local nonce=$1 cmd=$2 status saved=1
@@ -208,14 +213,18 @@ __srl_run() {
   printf '\0%s D %d %d %d\0' "$nonce" "$status" "$__srl_swept" "$saved"
   [[ -n $__srl_inline ]] || __srl_ahead
 }
-__srl_fresh() {  # forget the saved state; the init commands make the first one
+__srl_prepare() {  # the state the init commands make, kept for every fresh start (made ahead of need)
+  __srl_state=/dev/null __srl_next=$__srl_base.init.$$
+  __srl_launch /dev/null
+  __srl_child "$__srl_init"
+  __srl_complete && __srl_ready=1
+}
+__srl_fresh() {  # forget the saved state: the next command starts from the init commands' state
   [[ -n $__srl_inline ]] && return
   [[ -n $__srl_pid ]] && kill -KILL "$__srl_pid" 2>/dev/null && wait "$__srl_pid"
   __srl_pid=
-  __srl_slots
-  : >| "$__srl_state"
-  __srl_child "$__srl_init" /dev/null
-  __srl_saved
+  [[ -n $__srl_ready ]] || __srl_prepare
+  printf '%s\n' "init.$$" >| "$__srl_base.cur"
   __srl_ahead
 }
 """
@@ -242,7 +251,7 @@ def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = Tru
         f"__srl_init={shlex.quote(init)}",
         f"__srl_code={shlex.quote(CHILD)}",
         'for __srl_f in $(compgen -b; compgen -k); do __srl_builtin[$__srl_f]=1; done',
-        "__srl_pid= __srl_in= __srl_swept=0 __srl_killed=0 __srl_pids_file= __srl_high=0 __srl_half=0 __srl_fails=0",
+        "__srl_pid= __srl_in= __srl_ready= __srl_swept=0 __srl_killed=0 __srl_pids_file= __srl_high=0 __srl_half=0 __srl_fails=0",
         # The cgroup's process counter: v1 layout, then v2; absent outside a container.
         f"for __srl_f in {guard}; do",
         '  [ -r "$__srl_f" ] || continue',
@@ -267,6 +276,7 @@ def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = Tru
         "}",
         FRAME,
         "exec 9>&1 2>/dev/null",  # fd 9: the children's output; bash's own notes (`Killed`) are framing too
+        "" if inline else "__srl_prepare",
         f"printf '\\0%s R %d\\0' {shlex.quote(token)} \"$$\"",
         "",
     ])
