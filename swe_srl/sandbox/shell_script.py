@@ -132,7 +132,7 @@ eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
   done
   printf 'd\0PWD\0%s\0E\0END\0\0' "$PWD"
   exit "$__srl_s"
-} >&198 2>/dev/null
+} 2>/dev/null >&198
 }""".replace("@SKIP@", _SKIP).replace("@OPTIONS@", UNSAVED_OPTIONS)
 
 # The framing shell's own part: how it runs one command (in a child, or inline) and prints the

@@ -35,6 +35,14 @@ def test_an_alias_for_eval_does_not_fake_later_commands(make_sandbox, backend):
     _runs_for_real(sandbox)
 
 
+@pytest.mark.parametrize("command", ["set -n", "enable -n eval read", "export BASH_ENV=/tmp/end; echo exit > /tmp/end"])
+def test_options_and_builtins_that_would_stop_every_command_last_one_command(make_sandbox, backend, command):
+    sandbox = make_sandbox(backend)
+    sandbox.run(command, timeout=5)
+    obs = sandbox.run("false; echo $?", timeout=5)
+    assert obs.exit_code == 0 and obs.output == "1\n", obs.output
+
+
 def test_set_x_traces_the_agents_commands_and_nothing_of_the_framing(make_sandbox, backend):
     sandbox = make_sandbox(backend)
     assert sandbox.run("set -x").output == ""
