@@ -2,15 +2,20 @@
 
 The session talks to one *framing shell* per transport. Commands travel to it as one line each,
 `$'...'`-quoted with a nonce the session draws afresh for the command. The framing shell never
-runs the agent's code itself: each command runs in a child bash (`CHILD`) started for it, with
-stdin from /dev/null, in the directory and with the variables, functions and shell options saved
-after the previous command. When the child has ended, the framing shell prints the marker: NUL,
+runs the agent's code itself: each command runs in a child bash of its own (`CHILD`), with stdin
+from /dev/null, in the directory and with the variables, functions and shell options saved after
+the previous command. The child is started as soon as the previous command has ended (while the
+agent thinks) and waits on a pipe for its command; the init commands' state is made once per
+framing shell, ahead of need, for every fresh start. When the child has ended, the framing shell prints the marker: NUL,
 the nonce, `D`, the exit status, how many processes the fork-bomb check swept, whether the child
 saved its state (0 when it ended early: `exit`, `exec`, a signal, `set -e`), NUL. The child never
 sees the nonce (it is in no variable, argument, file or environment it inherits), so it cannot
 print a marker, and nothing it redefines (`eval`, aliases, traps, `set -x`) runs in the framing
 shell. On docker the framing shell is root and drops to the agent's uid for each child (`setpriv`),
-so the agent can neither signal it nor open its pipes; elsewhere it is the agent's own uid.
+so the agent can neither signal it nor open its pipes; elsewhere (the local backend, where the
+sandbox has no other uid) it is the agent's own uid: the agent can kill it (the session then starts
+a new one, shell.py) and, reading /proc as that uid, see its pipes, though never a nonce before the
+command it ends has ended.
 
 State travels as data, never as code a later command would run: the child writes NUL-separated
 records (`kind`, `name`, `value`) to a file the framing shell hands it; the next child gets the
