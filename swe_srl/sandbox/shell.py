@@ -298,8 +298,17 @@ class ShellSession:
         self._prepare_spare()
 
     def fresh(self) -> None:
-        """A new shell with nothing carried over (used by reset); every agent process is killed."""
-        self._replace(restore=False)
+        """Nothing carried over to the next command (used by reset); every agent process is killed.
+
+        The framing shell never ran the agent's code, so it is kept: it forgets the saved state.
+        """
+        spare = self._join_spare()
+        if self._kill is not None:
+            self._kill_keep([shell for shell in (self.shell, spare) if shell is not None])
+        try:
+            self.shell.transport.send(shell_script.FRESH_LINE)
+        except OSError:  # it was gone (the agent had killed every process it could)
+            self._replace(restore=False, kill=False)
 
     def close(self) -> None:
         """Close every shell's stream (the backend removes the processes with the sandbox)."""
