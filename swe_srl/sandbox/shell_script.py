@@ -14,8 +14,10 @@ print a marker, and nothing it redefines (`eval`, aliases, traps, `set -x`) runs
 shell. On docker the framing shell is root and drops to the agent's uid for each child (`setpriv`),
 so the agent can neither signal it nor open its pipes; elsewhere (the local backend, where the
 sandbox has no other uid) it is the agent's own uid: the agent can kill it (the session then starts
-a new one, shell.py) and, reading /proc as that uid, see its pipes, though never a nonce before the
-command it ends has ended.
+a new one, shell.py), and though it cannot open the framing shell's pipes, it can read its memory
+(/proc/PID/mem), so a process left running that scans it could learn a later command's nonce while
+that command runs and end it early (a framing shell of another uid would need a second uid in the
+bubblewrap namespace).
 
 State travels as data, never as code a later command would run: the child writes NUL-separated
 records (`kind`, `name`, `value`) to a file the framing shell hands it; the next child gets the
@@ -280,6 +282,7 @@ def bootstrap(token: str, state_file: str, init: str = "", pid_guard: bool = Tru
         '  __srl_sweep "${__srl_uid:-$UID}" "$@"; __srl_swept=$__srl_killed',
         "}",
         FRAME,
+        '[[ -z $__srl_as ]] || type -P setpriv >/dev/null || { echo "setpriv (util-linux) is missing"; exit 90; }',
         "exec 9>&1 2>/dev/null",  # fd 9: the children's output; bash's own notes (`Killed`) are framing too
         "" if inline else "__srl_prepare",
         f"printf '\\0%s R %d\\0' {shlex.quote(token)} \"$$\"",
