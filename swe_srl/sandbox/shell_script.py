@@ -23,10 +23,10 @@ State travels as data, never as code a later command would run: the child writes
 records (`kind`, `name`, `value`) to a file the framing shell hands it; the next child gets the
 exported variables and functions through its environment (bash imports a function only when the
 value is one definition and nothing more) and reads the rest (plain variables, set -o and shopt
-options, the directory) with builtins before any of the agent's code runs. A function named like
-a builtin or keyword is not carried over (so `eval() { :; }` lasts one command), nor are traps,
-aliases, open file descriptors, arrays, or the options that would stop later commands from
-running at all (errexit, noexec, onecmd).
+options, arrays, the umask, the directory) with builtins before any of the agent's code runs. A
+function named like a builtin or keyword is not carried over (so `eval() { :; }` lasts one
+command), nor are traps, aliases, open file descriptors, readonly variables, empty arrays, resource
+limits, or the options that would stop later commands from running at all (errexit, noexec, onecmd).
 
 A session that runs only our own commands (the docker backend's root control shell) uses
 `inline=True`: they are eval'd in the framing shell itself, so the fork-bomb sweep (`__srl_sweep`)
@@ -96,6 +96,14 @@ for ((__srl_i = 0; __srl_i + 2 < ${#__srl_r[@]}; __srl_i += 3)); do
   __srl_k=${__srl_r[__srl_i]} __srl_n=${__srl_r[__srl_i + 1]} __srl_v=${__srl_r[__srl_i + 2]}
   case $__srl_k in
     v) [[ $__srl_n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && ! -v __srl_skip[$__srl_n] ]] && declare -g -- "$__srl_n=$__srl_v" ;;
+    m) [[ $__srl_v =~ ^[0-7]{1,4}$'\n'$ ]] && umask "${__srl_v%$'\n'}" ;;
+    a|A)  # one element: "<length of the key>:<key><value>"; an assignment expands the key once, never twice
+      [[ $__srl_n =~ ^[A-Za-z_][A-Za-z0-9_]*$ && ! -v __srl_skip[$__srl_n] && $__srl_v =~ ^([0-9]+): ]] || continue
+      __srl_j=${BASH_REMATCH[1]} __srl_v=${__srl_v#*:}
+      [[ -v $__srl_n ]] || declare -g"$__srl_k" "$__srl_n"
+      __srl_u=${__srl_v:0:__srl_j} __srl_v=${__srl_v:__srl_j}
+      if [[ $__srl_k == a ]]; then [[ $__srl_u =~ ^[0-9]+$ ]] && eval "$__srl_n[$__srl_u]=\$__srl_v"
+      else eval "$__srl_n[\$__srl_u]=\$__srl_v"; fi ;;
     o|s)
       if [[ $__srl_k == o ]]; then __srl_n=$SHELLOPTS __srl_k="set -o" __srl_u="set +o"
       else __srl_n=$BASHOPTS __srl_k="shopt -s" __srl_u="shopt -u"; fi
@@ -119,14 +127,23 @@ eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
   POSIXLY_CORRECT=y
   trap - DEBUG RETURN ERR EXIT
   set +xveu
-  unset -f builtin command declare printf read exit compgen mapfile
+  unset -f builtin command declare printf read exit compgen mapfile umask
   __srl_d=(o SHELLOPTS "$__srl_so" s BASHOPTS "$__srl_bo")
   compgen -v >&197
   mapfile -t __srl_r <&196
   for __srl_n in "${__srl_r[@]}"; do
     [[ -v __srl_skip[$__srl_n] || $__srl_n == __srl_* ]] && continue
     __srl_a=${!__srl_n@a}
-    [[ $__srl_a == *[aAnr]* ]] && continue
+    [[ $__srl_a == *[nr]* ]] && continue
+    if [[ $__srl_a == *[aA]* ]]; then
+      declare -n __srl_ref=$__srl_n
+      __srl_k=${__srl_a//[^aA]/}
+      for __srl_i in "${!__srl_ref[@]}"; do
+        __srl_d+=("$__srl_k" "$__srl_n" "${#__srl_i}:$__srl_i${__srl_ref[$__srl_i]}")
+      done
+      unset -n __srl_ref
+      continue
+    fi
     [[ $__srl_a == *x* ]] && __srl_k=x || __srl_k=v
     __srl_d+=("$__srl_k" "$__srl_n" "${!__srl_n}")
   done
@@ -137,6 +154,7 @@ eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
     __srl_n=${__srl_n#declare -f* }
     printf 'f\0%s\0' "$__srl_n"; declare -f -- "$__srl_n"; printf '\0'
   done
+  printf 'm\0umask\0'; umask; printf '\0'
   printf 'd\0PWD\0%s\0E\0END\0\0' "$PWD"
   exit "$__srl_s"
 } 2>/dev/null >&198

@@ -22,6 +22,14 @@ def _runs_for_real(sandbox) -> None:
     assert sandbox.run("false").exit_code == 1
 
 
+def test_ordinary_state_persists_from_one_command_to_the_next(make_sandbox, backend):
+    sandbox = make_sandbox(backend)
+    sandbox.run("cd pkg; A=(1 'two words'); declare -A H=([k]=v); greet() { echo \"hi $1\"; }; umask 027;"
+                " set -o pipefail; shopt -s nullglob; export E=x")
+    obs = sandbox.run('echo "${A[1]} ${H[k]} $E $(umask)"; greet you; false | true; echo $?; echo none*; pwd')
+    assert obs.output == "two words v x 0027\nhi you\n1\n\n/testbed/pkg\n", obs.output
+
+
 def test_redefining_eval_as_a_function_does_not_fake_later_commands(make_sandbox, backend):
     sandbox = make_sandbox(backend)
     assert sandbox.run("eval() { :; }; export -f eval").exit_code == 0
