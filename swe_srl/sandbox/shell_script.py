@@ -161,8 +161,9 @@ eval "$__srl_o$__srl_x${__srl_c%$'\n'}"
 }""".replace("@SKIP@", _SKIP).replace("@OPTIONS@", UNSAVED_OPTIONS)
 
 # The framing shell's own part: how it runs one command (in a child, or inline) and prints the
-# marker. The session's state is in one of two files (`.a`, `.b`; `.cur` names which), so a
-# command's new state is taken with no fork and a spare framing shell finds it. The child's
+# marker. The session's state is in one of two files (`.a`, `.b`) or, after a fresh start, the
+# init commands' (`.init.PID`); `.cur` names which, so a command's new state is taken with no fork
+# and a spare framing shell finds it. The child's
 # environment is the saved exported variables and functions, nothing of the framing shell's
 # (whose variables are never exported); `$__srl_as` drops to the agent's uid.
 FRAME = r"""
