@@ -1,8 +1,8 @@
 """DockerSandbox: a task's container, with a persistent agent shell and a root control shell.
 
-Each sandbox holds three bash processes started by `docker exec`: the agent's session (as the
-non-root user), a spare agent shell started ahead of need (so a reset or restart costs no round
-trip), and a root control shell that sets the container up and sweeps the agent's processes on
+Each sandbox holds three bash processes started by `docker exec`: the agent's session (a root
+framing shell that runs each command as the non-root user, shell.py), a spare one started ahead
+of need (so a reset or restart costs no round trip), and a root control shell that sets the container up and sweeps the agent's processes on
 timeouts. The editor's file reads and writes and the diff run as the agent, each in an exec of its
 own (agent_io.py): never as root or through the engine's archive API, so the editor has exactly
 the agent's rights, and reads and diffs stop at their caps inside the container.
@@ -61,7 +61,7 @@ __srl_scrub_history {base} {testbed} >/dev/null 2>&1 || {{ s=$?; [ $s = 92 ] && 
 chown -R {user}: {testbed}/.git
 excl={testbed}/.git/info/exclude
 mkdir -p "${{excl%/*}}" && grep -qx '__pycache__/' "$excl" 2>/dev/null || printf '%s\n' '__pycache__/' '*.py[co]' '.pytest_cache/' >> "$excl"
-echo "$uid $home"
+echo "$uid $(id -g {user}) $home"
 """
 
 class DockerSandbox:
@@ -123,7 +123,7 @@ class DockerSandbox:
     def _open_shells(self) -> None:
         user = self.limits.user
         self.control = ShellSession(lambda: self._exec("root"), output_cap=CONTROL_CAP, spare=False,
-                                    state_dir="/dev/shm", pid_guard=False)
+                                    state_dir="/dev/shm", pid_guard=False, inline=True)
         setup = self.control.run(SETUP.format(user=user, testbed=TESTBED, base=shlex.quote(self.task.base_commit),
                                               scrub=SCRUB_HISTORY), timeout=300)
         if setup.exit_code != 0:
@@ -132,12 +132,13 @@ class DockerSandbox:
                    93: "clearing the repository's git history failed"}.get(setup.exit_code or 0,
                                                                          setup.output.strip()[-500:])
             raise SandboxError(f"task {self.task.instance_id}: the container cannot host the agent: {why}")
-        uid, home = setup.output.split()[-2:]
+        uid, gid, home = setup.output.split()[-3:]
         self.agent_uid = int(uid)
         env = {"HOME": home, "USER": user, "LOGNAME": user, "PAGER": "cat", "GIT_PAGER": "cat",
                "MANPAGER": "cat", "TERM": "dumb"}
-        self.agent = ShellSession(lambda: self._exec(user, env), output_cap=self.limits.output_cap,
-                                  kill=self._kill, init=CONDA_INIT, state_dir="/dev/shm")
+        # The framing shell is root, out of the agent's reach; each command runs as the agent.
+        self.agent = ShellSession(lambda: self._exec("root", env), output_cap=self.limits.output_cap,
+                                  kill=self._kill, init=CONDA_INIT, state_dir="/dev/shm", run_as=f"{uid}:{gid}")
 
     def _kill(self, keep: Sequence[Shell]) -> None:
         """SIGKILL every process of the agent user except the `keep` shells (see shell_script.SWEEP)."""

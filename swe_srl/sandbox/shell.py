@@ -1,11 +1,18 @@
-"""A persistent bash session over any Transport: `cd` and exported variables persist.
+"""A persistent bash session over any Transport: `cd`, variables and functions persist.
+
+The transport's process is a framing shell (shell_script.py) that runs each command in a child
+bash of its own and prints the end marker with a nonce drawn here for that command alone; the
+child never sees it, so nothing a command prints, reads or redefines can forge or break the
+framing. A command that ends its shell (`exit`, `exec`, `kill -9 $$`, `set -e`) ends only its
+child: the next one starts from the state saved after the previous command, and the observation
+says so.
 
 Timeouts: when a command runs past its limit, the session calls the backend's `kill(keep)`,
 which must SIGKILL every process of the sandbox's agent user except the shells in `keep` (found
 by user, not by parentage, so background children and anything detached with setsid go too).
-The timed-out command's shell is not kept: killing it stops the rest of a `a; b; c` list, which
-would otherwise run on. A spare shell takes over with the directory and exported variables saved
-after the previous command. The same happens when a command ends the shell (`exit`, `set -e`).
+The framing shell is kept and reports the killed child; should it not, a spare shell takes over
+with the state saved after the previous command, as it does when the framing shell itself is
+gone (the agent killed every process it could).
 
 A spare shell is always spawned ahead of need (in a thread), so a restart or a `fresh()` session
 costs no round trip to the engine.
@@ -28,6 +35,7 @@ from swe_srl.sandbox.transport import Transport
 log = logging.getLogger(__name__)
 
 KILL_GRACE = 1.0  # seconds to collect the last output of a shell killed at its timeout
+_GONE = "[{what}; a new shell was started in the directory and with the variables saved after the previous command]"
 
 
 @dataclass
@@ -35,6 +43,7 @@ class Shell:
     """One bash process of a session, as the kill callback sees it."""
 
     transport: Transport
+    token: str  # its ready marker's nonce
     pid: int = 0  # the shell's pid as seen inside the sandbox ($$)
     ready: bool = False
 
@@ -48,10 +57,10 @@ def _alive(shell: Shell) -> bool:
 
 
 class _Reader:
-    """Collects one command's output up to the marker, keeping at most `cap` bytes of it."""
+    """Collects one command's output up to the marker with `nonce`, keeping at most `cap` bytes of it."""
 
-    def __init__(self, token: str, cap: int) -> None:
-        self.prefix = b"\x00" + token.encode()
+    def __init__(self, nonce: str, cap: int) -> None:
+        self.prefix = b"\x00" + nonce.encode()
         self.cap = cap
         self.head = bytearray()
         self.tail = bytearray()
@@ -116,13 +125,14 @@ class ShellSession:
     def __init__(self, spawn: Callable[[], Transport], *, output_cap: int = 100_000,
                  kill: Callable[[Sequence[Shell]], None] | None = None, init: str = "",
                  state_dir: str = "/tmp", ready_timeout: float = 60.0, spare: bool = True,
-                 pid_guard: bool = True) -> None:
+                 pid_guard: bool = True, inline: bool = False, run_as: str = "") -> None:
         self._spawn_transport = spawn
         self.output_cap = output_cap
         self._kill = kill
         self._init = init
-        self._token = secrets.token_hex(8)
-        self.state_file = f"{state_dir.rstrip('/')}/.swe-srl-shell-{self._token}.env"
+        self._inline = inline  # commands eval'd in the framing shell itself: only for our own (see shell_script)
+        self._run_as = run_as
+        self.state_file = f"{state_dir.rstrip('/')}/.swe-srl-shell-{secrets.token_hex(8)}.env"
         self._ready_timeout = ready_timeout
         self._use_spare = spare
         self._pid_guard = pid_guard
@@ -132,16 +142,19 @@ class ShellSession:
         self.restarts = 0
         self.shell = self._spawn()
         self._wait_ready(self.shell)
+        self.shell.transport.send(shell_script.FRESH_LINE)  # the init commands make the first state
         self._prepare_spare()
 
     # -- shells ---------------------------------------------------------------------------
     def _spawn(self) -> Shell:
         transport = self._spawn_transport()
-        transport.send(shell_script.bootstrap(self._token, self.state_file, self._init, self._pid_guard).encode())
-        return Shell(transport)
+        token = secrets.token_hex(8)
+        transport.send(shell_script.bootstrap(token, self.state_file, self._init, self._pid_guard, inline=self._inline,
+                                              run_as=self._run_as).encode())
+        return Shell(transport, token)
 
     def _wait_ready(self, shell: Shell) -> None:
-        reader = _Reader(self._token, self.output_cap)
+        reader = _Reader(shell.token, self.output_cap)
         deadline = time.monotonic() + self._ready_timeout
         while reader.marker is None:
             chunk = shell.transport.recv(deadline - time.monotonic())
@@ -200,8 +213,8 @@ class ShellSession:
             self._wait_ready(spare)
         self.shell = spare
         self._prepare_spare()
-        line = shell_script.restore_line if restore else shell_script.forget_line
-        self.shell.transport.send(line(self.state_file))
+        if not restore:  # else it reads the state the previous shell saved, with the next command
+            self.shell.transport.send(shell_script.FRESH_LINE)
 
     def _kill_keep(self, keep: list[Shell]) -> None:
         assert self._kill is not None
@@ -218,43 +231,45 @@ class ShellSession:
         start = time.monotonic()
         notes: list[str] = []
         keep = self._spare_pids()
-        reader = _Reader(self._token, self.output_cap)
+        nonce = secrets.token_hex(8)  # this command's marker: the framing shell alone knows it
+        reader = _Reader(nonce, self.output_cap)
         try:
-            self.shell.transport.send(shell_script.command_line(command, keep))
+            self.shell.transport.send(shell_script.command_line(command, nonce, keep))
         except OSError:
             self.restarts += 1
             self._replace(restore=True)
-            notes.append("[the shell had exited; a new one was started with the saved directory and variables]")
+            notes.append(_GONE.format(what="the shell had exited"))
             keep = self._spare_pids()
-            self.shell.transport.send(shell_script.command_line(command, keep))
+            self.shell.transport.send(shell_script.command_line(command, nonce, keep))
         timed_out, _ = self._read(reader, start + timeout)
         exit_code: int | None = None
         if timed_out:
-            # Kill the shell with its command, so the rest of a `a; b; c` list cannot run on; the
-            # spare takes over with the state saved after the previous command.
+            # Kill the command's processes; the framing shell then reports its child's end. Should
+            # it not (an inline command busy in the shell itself), the spare takes over.
             spare = self._join_spare()
             if self._kill is not None:
-                self._kill_keep([spare] if spare is not None else [])
-            self._read(reader, time.monotonic() + KILL_GRACE)  # what it printed before dying
-            self.restarts += 1
-            self._replace(restore=True, kill=False)
-            notes.append(f"[command timed out after {timeout:g} seconds; its processes were killed and the shell "
-                         "restarted in the directory and with the exported variables saved after the previous "
-                         "command]")
+                self._kill_keep([shell for shell in (self.shell, spare) if shell is not None])
+            self._read(reader, time.monotonic() + KILL_GRACE)  # what it printed before dying, and the marker
+            if reader.marker is None:
+                self.restarts += 1
+                self._replace(restore=True)
+            notes.append(f"[command timed out after {timeout:g} seconds; its processes were killed, and the next "
+                         "command starts in the directory and with the variables saved after the previous command]")
         elif reader.marker is not None:
-            exit_code = int(reader.marker[1])
-            swept = int(reader.marker[2])
+            exit_code, swept, saved = (int(field) for field in reader.marker[1:4])
             if swept and not keep and self._use_spare:  # the sweep may have taken a starting spare
                 self._discard_spare()
             if swept:
                 notes.insert(0, f"[the sandbox was at its process limit: {swept} leftover processes were killed "
                                 "before this command]")
-        else:  # the shell is gone: `exit`, `set -e`, `exec` of something else
+            if not saved:  # the command ended its shell before the state was saved
+                self.restarts += 1
+                notes.append(_GONE.format(what=f"the shell exited (status {exit_code})"))
+        else:  # the framing shell is gone (the agent killed every process it could)
             exit_code = self.shell.transport.exit_status()
             self.restarts += 1
             self._replace(restore=True)
-            notes.append(f"[the shell exited (status {exit_code}); a new shell was started in the directory and "
-                         "with the exported variables saved after the previous command]")
+            notes.append(_GONE.format(what=f"the shell exited (status {exit_code})"))
         text, truncated = reader.text()
         if notes:
             text = text + ("" if not text or text.endswith("\n") else "\n") + "\n".join(notes) + "\n"
@@ -283,8 +298,17 @@ class ShellSession:
         self._prepare_spare()
 
     def fresh(self) -> None:
-        """A new shell with nothing carried over (used by reset); every agent process is killed."""
-        self._replace(restore=False)
+        """Nothing carried over to the next command (used by reset); every agent process is killed.
+
+        The framing shell never ran the agent's code, so it is kept: it forgets the saved state.
+        """
+        spare = self._join_spare()
+        if self._kill is not None:
+            self._kill_keep([shell for shell in (self.shell, spare) if shell is not None])
+        try:
+            self.shell.transport.send(shell_script.FRESH_LINE)
+        except OSError:  # it was gone (the agent had killed every process it could)
+            self._replace(restore=False, kill=False)
 
     def close(self) -> None:
         """Close every shell's stream (the backend removes the processes with the sandbox)."""
