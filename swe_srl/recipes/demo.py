@@ -190,9 +190,8 @@ def _train_student(trajectories: Path, workdir: Path, say: Callable[[str], None]
 
 @contextmanager
 def _one_thread() -> Iterator[None]:
-    """Torch on one thread: for a model this small, two threads per process mostly wait on each other
-    on a busy machine (an SFT step of the demo took 2.1 s on two threads, 0.55 s on one, at a load of 7
-    on two cores)."""
+    """Torch on one thread: a model this small has too little work per operation to share between
+    threads, and on a busy machine a second thread per process mostly waits for a core."""
     import torch
 
     threads = torch.get_num_threads()
