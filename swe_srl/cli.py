@@ -49,16 +49,40 @@ def _env_build(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from swe_srl.recipes.demo import run_demo
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from swe_srl.recipes.demo import RULE_FORMAT_FAILURES, RULE_RISE, RULE_WINDOW, run_demo
     from swe_srl.tables import curve_table
 
-    result = run_demo(Path(args.workdir), say=lambda line: console.print(f"[bold cyan]{line}[/]"))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        stages: dict[str, int] = {}  # one bar per stage, added when the stage starts
+
+        def progress(stage: str, done: int, total: int | None, note: str) -> None:
+            if stage not in stages:
+                stages[stage] = bar.add_task(stage, total=total)
+            bar.update(stages[stage], completed=done, total=total, description=f"{stage}: {note}")
+
+        result = run_demo(Path(args.workdir), say=lambda line: bar.console.print(f"[bold cyan]{line}[/]"),
+                          progress=progress)
+    student = result.student
     console.print(collect_table(result.collected, "1. expert runs replayed in the sandboxes, graded by swebench"))
-    console.print(data_table(result.data, "2. step-wise SRL data"))
-    if result.sft_loss:
-        console.print(f"3. SFT loss {result.sft_loss[0]:.3f} -> {result.sft_loss[1]:.3f}")
-    console.print(curve_table(result.srl_history, "3. SRL reward curve (GRPO, tiny model)"))
+    console.print(data_table(student.data, "2. step-wise SRL data"))
+    if student.sft_loss:
+        console.print(f"3. SFT loss {student.sft_loss[0]:.3f} -> {student.sft_loss[1]:.3f}")
+    console.print(curve_table(student.srl_history, "3. SRL reward curve (GRPO, tiny model)"))
+    check = student.check
+    rule = (f"reward mean of the last {RULE_WINDOW} steps at least {RULE_RISE} above that of the first "
+            f"{RULE_WINDOW}, their format failures below {RULE_FORMAT_FAILURES}")
+    if check is None:
+        console.print(f"SRL check: too few steps logged for the rule ({rule})")
+    else:
+        verdict = "[bold green]met[/]" if check.met else "[bold red]not met[/]"
+        console.print(f"SRL check ({rule}): reward {check.first_reward:+.3f} -> {check.last_reward:+.3f} "
+                      f"(rise {check.rise:+.3f}), format failures {check.last_format_failures:.2f}: {verdict}")
     console.print(eval_table(result.evaluation, "4. tiny-srl on the bundled tasks: resolve rate"))
+    console.print("These are the tasks the student trained on, and a model of a quarter million parameters is not "
+                  "expected to resolve any end to end: the eval shows the agent loop and the grading at work.")
     console.print(f"outputs in {args.workdir}")
     return 0 if result.ok else 1
 

@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from swe_srl.actions import Action
+from swe_srl.actions import PARAMETERS, Action
 
 ENDOFTEXT = "<|endoftext|>"
 IM_START = "<|im_start|>"
@@ -102,8 +102,21 @@ def default_corpus(n: int = 300, seed: int = 0) -> Iterator[str]:
         yield _observation_snippet(rng)
 
 
-def tiny_tokenizer(texts: Iterable[str] | None = None, vocab_size: int = 1024):
-    """A byte-level BPE trained on ``texts`` (default: a generated corpus), with Qwen2's chat format."""
+def _action_markers() -> list[str]:
+    """Every tag of the action format: ``<think>``, ``</think>``, each tool's ``<function=...>`` and
+    ``<parameter=...>`` opening and their closing tags."""
+    tools = [f"<function={tool}>" for tool in PARAMETERS]
+    parameters = sorted({f"<parameter={name}>" for names in PARAMETERS.values() for name in names})
+    return [THINK_OPEN, THINK_CLOSE, *tools, "</function>", *parameters, "</parameter>"]
+
+
+def tiny_tokenizer(texts: Iterable[str] | None = None, vocab_size: int = 1024, *, action_markers: bool = False):
+    """A byte-level BPE trained on ``texts`` (default: a generated corpus), with Qwen2's chat format.
+
+    With ``action_markers`` every tag of the action format is one token, so a small model learns
+    the format as a few tokens rather than a dozen bytes per tag (the demo); without it only
+    ``<think>`` and ``</think>`` are.
+    """
     from tokenizers import AddedToken, Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
     from transformers import Qwen2Tokenizer
     from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
@@ -132,9 +145,10 @@ def tiny_tokenizer(texts: Iterable[str] | None = None, vocab_size: int = 1024):
         model_max_length=32768,
     )
     tokenizer.add_special_tokens({"additional_special_tokens": [IM_START, IM_END]})
-    # <think> and </think> are atomic but not "special": decoding with skip_special_tokens keeps
-    # them, as the reward's format check needs to see them.
-    tokenizer.add_tokens([AddedToken(THINK_OPEN, normalized=False), AddedToken(THINK_CLOSE, normalized=False)])
+    # The markers are atomic but not "special": decoding with skip_special_tokens keeps them, as
+    # the reward's format check and the action parser need to see them.
+    markers = _action_markers() if action_markers else [THINK_OPEN, THINK_CLOSE]
+    tokenizer.add_tokens([AddedToken(marker, normalized=False) for marker in markers])
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 

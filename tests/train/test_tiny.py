@@ -31,6 +31,17 @@ def test_chat_and_think_tokens_are_atomic(tokenizer) -> None:
         assert tokenizer.convert_ids_to_tokens(ids).count(token) == 1
 
 
+def test_action_markers_are_one_token_each() -> None:
+    tokenizer = tiny_tokenizer(action_markers=True)
+    text = (f"{THINK_OPEN}look{THINK_CLOSE}\n<function=str_replace_editor>\n<parameter=command>view</parameter>\n"
+            "<parameter=path>/testbed/a.py</parameter>\n</function>")
+    tokens = tokenizer.convert_ids_to_tokens(tokenizer(text, add_special_tokens=False)["input_ids"])
+    markers = [THINK_OPEN, THINK_CLOSE, "<function=str_replace_editor>", "<parameter=command>", "</parameter>",
+               "<parameter=path>", "</parameter>", "</function>"]
+    assert [t for t in tokens if t in set(markers)] == markers
+    assert tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"], skip_special_tokens=True) == text
+
+
 def test_pad_and_eos(tokenizer) -> None:
     assert tokenizer.eos_token == IM_END
     assert tokenizer.pad_token == ENDOFTEXT
