@@ -42,6 +42,7 @@ _SKIPS = tuple(kind for kind in (getattr(pytest.skip, "Exception", None), getatt
 _raised = set()  # node ids whose setup or call raised (and did not pass on a later run, as rerun plugins do)
 _clean = set()  # node ids whose call ran without raising
 _rewritten = set()  # node ids a hook reported as passed although they raised
+_raising = set()  # (node id, phase) whose last run raised: its report of that phase must not say passed
 
 
 def _raised_in(item, call):
@@ -63,16 +64,20 @@ class _Watch:
         raised = call.when != "teardown" and _raised_in(item, call)  # a teardown error has a report of its own
         if raised:
             _raised.add(item.nodeid)
-        elif call.when == "call":
-            _raised.discard(item.nodeid)
-            _clean.add(item.nodeid)
+            _raising.add((item.nodeid, call.when))
+        else:
+            _raising.discard((item.nodeid, call.when))
+            if call.when == "call":
+                _raised.discard(item.nodeid)
+                _clean.add(item.nodeid)
         if raised and getattr(outcome.get_result(), "outcome", None) == "passed":
             _rewritten.add(item.nodeid)
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report):
-        """Last to see a report: passed for a test that raised means a hook rewrote it on the way."""
-        if report.nodeid in _raised and report.outcome == "passed":
+        """Last to see a report: passed for a phase that raised means a hook rewrote it on the way (the passed
+        teardown report of a test whose call failed is no such thing)."""
+        if (report.nodeid, report.when) in _raising and report.outcome == "passed":
             _rewritten.add(report.nodeid)
 
 

@@ -50,7 +50,7 @@ def test_every_bundled_task_resolves_with_its_gold_patch(gold_and_empty, tasks) 
     for task, report in zip(tasks, gold):
         assert report.instance_id == task.instance_id
         assert report.resolved, _failed(report)
-        assert report.patch_applied and report.error is None, _failed(report)
+        assert report.patch_applied and report.error is None and report.distrusted is None, _failed(report)
         assert set(report.fail_to_pass) == set(task.fail_to_pass)
         assert set(report.fail_to_pass.values()) == {"PASSED"}, _failed(report)
         assert set(report.pass_to_pass) == set(task.pass_to_pass)
@@ -62,6 +62,7 @@ def test_no_bundled_task_resolves_with_an_empty_patch(gold_and_empty, tasks) -> 
     for task, report in zip(tasks, empty):
         assert not report.resolved, _failed(report)
         assert report.error is None, _failed(report)  # the tests ran; they just did not pass
+        assert report.distrusted is None, _failed(report)  # honest failures: the guard believes the log
         # At base every FAIL_TO_PASS test fails (or errors, or is absent) and PASS_TO_PASS passes.
         assert "PASSED" not in report.fail_to_pass.values(), _failed(report)
         assert set(report.pass_to_pass.values()) <= {"PASSED", "SKIPPED", "XFAIL"}, _failed(report)

@@ -113,3 +113,18 @@ def test_a_test_that_passes_on_a_rerun_is_not_taken_for_a_rewritten_one(tmp_path
         "    for report in reports:\n        item.ihook.pytest_runtest_logreport(report=report)\n    return True\n")
     assert "PASSED test_x.py::test_flaky" in done.stdout, done.stdout
     assert seen["raised"] == [] and seen["rewritten"] == [] and seen["replaced"] == []
+
+
+def test_an_honest_failing_run_is_believed(tmp_path):
+    """A failed call is followed by a passed teardown report: that is no rewritten report."""
+    done, seen = _guarded_pytest(
+        tmp_path, "import pytest\n\n\n@pytest.fixture\ndef resource():\n    yield 1\n\n\n"
+        "def test_ok():\n    pass\n\n\ndef test_bad(resource):\n    assert resource == 2\n\n\n"
+        "@pytest.fixture\ndef broken_setup():\n    raise RuntimeError('setup')\n\n\n"
+        "def test_no_setup(broken_setup):\n    pass\n", "")
+    assert done.returncode == 1 and "FAILED test_x.py::test_bad" in done.stdout, done.stdout
+    assert seen["raised"] == ["test_x.py::test_bad", "test_x.py::test_no_setup"]
+    assert seen["rewritten"] == [] and seen["clean"] == 1
+    log = f"{done.stdout}\n{RECORD_BEGIN}\n{json.dumps(seen)}\n{RECORD_END}\n"
+    assert distrust(log, {"test_x.py::test_ok": "PASSED", "test_x.py::test_bad": "FAILED",
+                          "test_x.py::test_no_setup": "ERROR"}) is None
