@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-Handle = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
+Handle = Callable[[str, dict[str, Any]], tuple[int, Any]]  # a payload: JSON-able, or bytes sent as they are
 
 
 class JsonServer:
@@ -20,7 +20,7 @@ class JsonServer:
 
             def do_POST(self) -> None:
                 status, payload = handle(self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

@@ -1,10 +1,16 @@
 """Any OpenAI-compatible chat endpoint as a ModelClient: an API, a proxy, or a vLLM server.
 
-Plain HTTP with the standard library (no SDK to install). A request that fails with a 5xx, a 429,
-a dropped connection or a timeout is retried with exponential backoff; other 4xx are errors at
-once (a bad key, a bad model name). ``native_tools="auto"`` sends our tools as function schemas
+The official ``openai`` client carries the requests (its timeout, connection handling and error
+classes). A request that fails with a 5xx, a 408/409/429, a dropped connection or a timeout is
+retried here with exponential backoff, not by the SDK: its backoff is fixed (0.5s doubling to 8s)
+where ours is configured (``backoff``/``max_backoff``), and our loop counts the retries into
+ModelReply.retries. Other 4xx are errors at once (a bad key, a bad model name). ``native_tools="auto"`` sends our tools as function schemas
 and maps a returned tool call onto the same Action a text reply would give; an endpoint that
-rejects the ``tools`` field is asked again without it, and from then on spoken to in text.
+rejects the ``tools`` field is asked again without it, and from then on spoken to in text. The
+answer is read from the raw response as plain JSON rather than the SDK's typed ChatCompletion:
+endpoints other than OpenAI's send odd answers (a message that is a string, usage that is a list,
+a bare list), which its models accept unchecked and which would then fail far from the request;
+here each becomes a one-line ModelRequestError naming the endpoint, or a reply with a tool_error.
 """
 
 from __future__ import annotations
@@ -14,12 +20,11 @@ import logging
 import math
 import os
 import random
-import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
+
+import openai
 
 from swe_srl.agent.client import ModelReply, estimate_tokens
 from swe_srl.agent.openai_tools import TOOLS, to_openai_messages
@@ -30,7 +35,8 @@ from swe_srl.stepwise import Message
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+RETRY_STATUS = frozenset({408, 409, 429})  # and every 5xx
+NO_KEY = "EMPTY"  # the SDK refuses to start without a key; keyless local servers (vLLM) ignore this one
 
 
 class ModelRequestError(SweSrlError):
@@ -71,7 +77,8 @@ class OpenAIClient:
         self.url = config.base_url.rstrip("/") + "/chat/completions"
         self._native = config.native_tools is not False
         self._sleep = sleep
-        self._api_key = config.api_key or os.environ.get("OPENAI_API_KEY")
+        self._sdk = openai.OpenAI(base_url=config.base_url.rstrip("/"), timeout=config.timeout, max_retries=0,
+                                  api_key=config.api_key or os.environ.get("OPENAI_API_KEY") or NO_KEY)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return estimate_tokens(texts)
@@ -84,7 +91,10 @@ class OpenAIClient:
 
     def _payload(self, messages: Sequence[Message]) -> dict[str, Any]:
         c = self.config
-        payload: dict[str, Any] = {"model": c.model, "messages": to_openai_messages(messages, self._native),
+        # The SDK sends UTF-8, which a lone surrogate (tool output decoded with surrogateescape) breaks.
+        sent = [{**m, "content": encodable(m["content"])} if isinstance(m.get("content"), str) else m
+                for m in to_openai_messages(messages, self._native)]
+        payload: dict[str, Any] = {"model": c.model, "messages": sent,
                                    "temperature": c.temperature, "top_p": c.top_p}
         if c.max_tokens is not None:
             payload["max_tokens"] = c.max_tokens
@@ -93,35 +103,26 @@ class OpenAIClient:
             payload["tool_choice"] = "auto"
         return payload
 
-    def _post(self, messages: Sequence[Message]) -> tuple[dict[str, Any], int]:
+    def _post(self, messages: Sequence[Message]) -> tuple[Any, int]:
         c = self.config
         failures = 0
         while True:
-            data = json.dumps(self._payload(messages)).encode()
-            headers = {"Content-Type": "application/json"}
-            if self._api_key:
-                headers["Authorization"] = f"Bearer {self._api_key}"
-            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(request, timeout=c.timeout) as response:
-                    return json.loads(response.read().decode("utf-8")), failures
-            except urllib.error.HTTPError as err:
-                detail = err.read().decode("utf-8", "replace")[:500]
-                if err.code == 400 and self._native and c.native_tools == "auto" and "tool" in detail.lower():
+                raw = self._sdk.chat.completions.with_raw_response.create(**self._payload(messages))
+                return json.loads(raw.http_response.content.decode("utf-8")), failures
+            except openai.APIStatusError as err:
+                detail = err.response.text[:500]
+                if err.status_code == 400 and self._native and c.native_tools == "auto" and "tool" in detail.lower():
                     log.warning("%s refused native tool calls (%s); using text actions", self.url, detail[:200])
                     self._native = False
                     continue
-                if err.code not in RETRY_STATUS:
-                    raise ModelRequestError(f"{self.url} answered HTTP {err.code}: {detail}") from None
-                why = f"HTTP {err.code}"
-            except (TimeoutError, socket.timeout) as err:
-                why = f"timed out after {c.timeout:g}s ({err})"
-            except (urllib.error.URLError, ConnectionError) as err:
-                reason = getattr(err, "reason", err)
-                if isinstance(reason, (TimeoutError, socket.timeout)):
-                    why = f"timed out after {c.timeout:g}s"
-                else:
-                    why = f"connection failed ({reason})"
+                if err.status_code < 500 and err.status_code not in RETRY_STATUS:
+                    raise ModelRequestError(f"{self.url} answered HTTP {err.status_code}: {detail}") from None
+                why = f"HTTP {err.status_code}"
+            except openai.APITimeoutError:
+                why = f"timed out after {c.timeout:g}s"
+            except openai.APIConnectionError as err:
+                why = f"connection failed ({err.__cause__ or err})"
             except ValueError as err:  # not UTF-8, not JSON, or a number json.loads refuses
                 why = f"the answer is not JSON ({clip(str(err), MAX_QUOTED_CHARS)})"
             except RecursionError:

@@ -102,8 +102,15 @@ def screen(patch: str, test_patch: str, test_ids: Iterable[str]) -> Screened:
 
 
 def _paths(section: str) -> set[str]:
-    """Every path one file section of a git patch names: written, deleted or renamed from."""
-    paths = set(patch_files(section))
+    """Every path one file section of a git patch names: written, deleted or renamed from.
+
+    Read by hand, not with unidiff as patch_files is: this reads the model's patch, which must be
+    screened whatever it holds, and unidiff raises on a hunk whose line counts are off (common in
+    written patches, which git apply --recount takes); ``screen`` also keeps each section's text
+    byte for byte, which unidiff's re-serialised sections do not promise. Only header lines
+    (before the first @@) are read, so a removed line starting with "-- " is not a header.
+    """
+    paths: set[str] = set()
     for line in section.splitlines():
         if line.startswith("@@"):
             break

@@ -100,7 +100,11 @@ def _read_patch(path: Path) -> str:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError(f"missing {path.name}", source=str(path)) from None
-    if not patch_files(text):
+    try:
+        written = patch_files(text)
+    except DataError as err:
+        raise DataError(err.message, source=str(path)) from None
+    if not written:
         raise DataError("not a git-format patch (no 'diff --git' file sections)", source=str(path))
     return text
 

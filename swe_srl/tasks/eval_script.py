@@ -5,34 +5,28 @@ from __future__ import annotations
 import shlex
 
 from swebench.harness.constants import END_TEST_OUTPUT, START_TEST_OUTPUT
+from unidiff import PatchSet, UnidiffParseError
+
+from swe_srl.errors import DataError
 
 # A heredoc delimiter no patch line will equal.
 _PATCH_END = "EOF_SWE_SRL_TEST_PATCH"
 
 
 def patch_files(patch: str) -> dict[str, bool]:
-    """Paths a git-format patch writes, each mapped to whether the patch creates it.
+    """Paths a git-format patch writes, each mapped to whether it is new at the base commit (created,
+    or the target of a rename), as unidiff parses them (hunks by their line counts, so a removed
+    line that starts with "-- " is never taken for a header). A section with no ``diff --git``
+    line is not read: this is for git-made patches (a task's gold and test patches).
 
-    Only the header of each file section (before its first hunk) is read, so a removed line
-    that happens to start with "-- " is never taken for a header.
+    Raises DataError when a hunk disagrees with its line counts: git would refuse to apply it too.
     """
-    files: dict[str, bool] = {}
-    in_header = False
-    old: str | None = None
-    for line in patch.splitlines():
-        if line.startswith("diff --git "):
-            in_header, old = True, None
-        elif not in_header:
-            continue
-        elif line.startswith("@@"):
-            in_header = False
-        elif line.startswith("--- "):
-            old = line[4:].strip()
-        elif line.startswith("+++ "):
-            new = line[4:].strip()
-            if new != "/dev/null":
-                files[new[2:] if new.startswith("b/") else new] = old == "/dev/null"
-    return files
+    sections = patch[patch.find("diff --git "):] if "diff --git " in patch else ""
+    try:
+        parsed = PatchSet(sections)
+    except UnidiffParseError as err:
+        raise DataError(f"malformed patch: {err}") from None
+    return {f.path: f.is_added_file or f.is_rename for f in parsed if not f.is_removed_file}
 
 
 def pytest_eval_script(base_commit: str, test_patch: str, test_files: list[str]) -> str:

@@ -1,4 +1,11 @@
-"""The learning-rate schedule both recipes use: linear warm-up, then constant or cosine to 0."""
+"""The learning-rate schedule both recipes use: linear warm-up, then constant or cosine to 0.
+
+Kept rather than transformers' get_constant_schedule_with_warmup / get_cosine_schedule_with_warmup,
+which give the same factors after warm-up but start warm-up at 0: the first optimizer step runs at
+lr 0 and is wasted (with warmup=1, the only warm-up step). Here step k of the warm-up runs at
+(k + 1) / warmup, so every step moves the weights; runs of a few dozen steps (the demo) feel one
+lost step. tests/train/test_schedule.py pins both the difference and the agreement after warm-up.
+"""
 
 from __future__ import annotations
 

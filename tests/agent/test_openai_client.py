@@ -16,6 +16,7 @@ from swe_srl.errors import ConfigError
 from swe_srl.stepwise import Message
 
 from tests.agent.fakes import TASK, FakeTools
+from tests.loopback import JsonServer
 
 PROMPT = [Message("system", "You fix bugs."), Message("user", "<issue>\nparse() crashes\n</issue>")]
 
@@ -34,6 +35,13 @@ def test_completion_over_http_carries_the_models_text_and_usage(tiny_server, tin
     assert reply.retries == 0 and reply.seconds > 0
     sent = tiny_server.requests[0]
     assert sent["model"] == "tiny" and sent["messages"][1]["content"] == PROMPT[1].content and "tools" not in sent
+
+
+def test_a_lone_surrogate_in_tool_output_is_sent_escaped(tiny_server) -> None:
+    tiny_server.faults = [("reply", {"role": "assistant", "content": "ok"})]
+    observation = Message("user", "bytes: \udcff")  # what surrogateescape makes of a byte that is not UTF-8
+    assert make_client(tiny_server).complete([*PROMPT, observation]).text == "ok"
+    assert tiny_server.requests[0]["messages"][-1]["content"] == "bytes: \\udcff"
 
 
 def test_retries_5xx_with_growing_backoff(tiny_server) -> None:
@@ -117,27 +125,19 @@ def test_config_is_checked() -> None:
         OpenAIConfig(base_url="localhost:8000", model="m")
 
 
-class CannedResponse:
-    """What urlopen returns, with a body of our choosing."""
+@pytest.fixture
+def answered():
+    """Makes a client whose loopback endpoint answers every request with ``body`` (bytes as they are, else JSON)."""
+    servers: list[JsonServer] = []
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    def make(body: object) -> OpenAIClient:
+        servers.append(JsonServer(lambda path, request: (200, body)))
+        config = OpenAIConfig(base_url=servers[-1].base_url, model="m", max_retries=1)
+        return OpenAIClient(config, sleep=lambda s: None)
 
-    def __enter__(self) -> "CannedResponse":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def read(self) -> bytes:
-        return self.body
-
-
-def answered(monkeypatch, body: object) -> OpenAIClient:
-    """A client whose endpoint answers every request with ``body`` (bytes as they are, else as JSON)."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    monkeypatch.setattr("urllib.request.urlopen", lambda request, timeout: CannedResponse(raw))
-    return OpenAIClient(OpenAIConfig(base_url="http://127.0.0.1:9/v1", model="m", max_retries=1), sleep=lambda s: None)
+    yield make
+    for server in servers:
+        server.close()
 
 
 def message(**fields: object) -> dict:
@@ -161,8 +161,8 @@ CALL = {"function": {"name": "bash", "arguments": '{"command": "ls"}'}}
         (message(tool_calls=[{"function": {"name": "bash", "arguments": "[" * 100_000}}]), "", "tool call 'bash'"),
     ],
 )
-def test_odd_answers_give_a_reply(monkeypatch, body: dict, text: str, tool_error: str | None) -> None:
-    reply = answered(monkeypatch, body).complete(PROMPT)
+def test_odd_answers_give_a_reply(answered, body: dict, text: str, tool_error: str | None) -> None:
+    reply = answered(body).complete(PROMPT)
     assert reply.text == text and reply.prompt_tokens >= 0 and reply.cost >= 0
     assert reply.tool_error is None if tool_error is None else tool_error in reply.tool_error
 
@@ -177,12 +177,12 @@ def test_odd_answers_give_a_reply(monkeypatch, body: dict, text: str, tool_error
         b"\xff\xfe",  # UnicodeDecodeError before
     ],
 )
-def test_unusable_answers_raise_model_request_errors(monkeypatch, body: object) -> None:
+def test_unusable_answers_raise_model_request_errors(answered, body: object) -> None:
     with pytest.raises(ModelRequestError) as caught:
-        answered(monkeypatch, body).complete(PROMPT)
+        answered(body).complete(PROMPT)
     assert len(str(caught.value)) < 1000
 
 
-def test_a_native_call_in_an_odd_answer_still_maps(monkeypatch) -> None:
-    reply = answered(monkeypatch, {**message(content=None, tool_calls=[CALL]), "usage": None}).complete(PROMPT)
+def test_a_native_call_in_an_odd_answer_still_maps(answered) -> None:
+    reply = answered({**message(content=None, tool_calls=[CALL]), "usage": None}).complete(PROMPT)
     assert reply.action == Action.bash("ls") and reply.tool_error is None

@@ -71,6 +71,14 @@ def test_a_rename_into_a_protected_name_is_set_aside():
     assert screened.set_aside == {"conftest.py": "conftest"}
 
 
+def test_a_miscounted_hunk_is_screened_not_raised():
+    # Written patches often have hunk counts off (git apply --recount takes them); screening reads headers only.
+    bad = _change("pkg/core.py").replace("@@ -1 +1 @@", "@@ -1,9 +1,9 @@")
+    screened = screen(bad + _new_file("conftest.py").replace("+1,1", "+1,7"), TEST_PATCH, TEST_IDS)
+    assert screened.patch == bad
+    assert screened.set_aside == {"conftest.py": "conftest"}
+
+
 def test_a_patch_of_only_protected_files_leaves_nothing_to_grade():
     screened = screen(_new_file("conftest.py") + _new_file("pytest.ini"), TEST_PATCH, TEST_IDS)
     assert screened.patch == ""
