@@ -82,6 +82,11 @@ class TransformersClient:
                           seconds=time.perf_counter() - start, finish_reason="stop" if finished else "length")
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        return token_counts(self.tokenizer, texts)
+
+
+def token_counts(tokenizer: Any, texts: Sequence[str]) -> list[int]:
+    """Exact token counts of ``texts`` (no special tokens added), in one batched call of ``tokenizer``."""
+    if not texts:
+        return []
+    return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]

@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from swe_srl.agent.local_client import token_counts
 from swe_srl.agent.loop import AgentConfig
 from swe_srl.config import TrainConfig
 from swe_srl.config.sections import PromptSettings
@@ -73,9 +74,7 @@ class TokenPolicy:
         return [completions[0] for completions in self.backend.generate(prompts, 1, self.sampling)]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        return token_counts(self.tokenizer, texts)
 
 
 @dataclass(frozen=True)
