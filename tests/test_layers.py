@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "swe_srl"
 # Modules of one package may import each other (cycles aside).
 LAYERS: dict[str, tuple[int, int]] = {
     # 0 core: pure records and functions
-    "__init__": (0, 0), "errors": (0, 0), "atomic": (0, 0), "pictures": (0, 0), "actions": (0, 1), "dialects": (0, 1), "tasks": (0, 2),
+    "__init__": (0, 0), "errors": (0, 0), "atomic": (0, 0), "pictures": (0, 0), "batch_decoding": (0, 0), "actions": (0, 1), "dialects": (0, 1), "tasks": (0, 2),
     "trajectory": (0, 2), "reward": (0, 2), "prompt": (0, 3), "formats": (0, 4), "stepwise": (0, 4),
     "prompt_recipe": (0, 5), "config": (0, 6),
     # 1 components: effects at the edges

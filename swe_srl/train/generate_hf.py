@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import torch
 
+from swe_srl.batch_decoding import cut_at_eos, left_pad
 from swe_srl.train.prefix_attention import decoding_with_shared_prefix, repeat_prefix, share_prefix
 from swe_srl.train.rollout import Completion, Sampling
 
@@ -102,14 +103,10 @@ class TransformersBackend:
 
     def _generate_chunk(self, prompts: Sequence[Sequence[int]], n: int, sampling: Sampling) -> list[list[Completion]]:
         device = next(self.model.parameters()).device
-        width = max(len(p) for p in prompts)
-        # Left padding keeps every prompt's last token at the same position for decoding.
-        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, prompt in enumerate(prompts):
-            ids[row, width - len(prompt) :] = torch.tensor(list(prompt), dtype=torch.long)
-            attention[row, width - len(prompt) :] = 1
-        ids, attention = ids.to(device), attention.to(device)
+        rows, mask = left_pad(prompts, self.pad_id)
+        ids = torch.tensor(rows, dtype=torch.long, device=device)
+        attention = torch.tensor(mask, dtype=torch.long, device=device)
+        width = ids.shape[1]
         generated = None
         if self._wants_shared(n, width):
             generated = self._generate_shared(ids, attention, n, sampling)
@@ -207,10 +204,8 @@ class TransformersBackend:
         groups: list[list[Completion]] = []
         for row in range(prompts):
             group = []
-            for tokens in new_tokens[row * n : (row + 1) * n]:
-                finished = self.eos_id in tokens
-                if finished:
-                    tokens = tokens[: tokens.index(self.eos_id) + 1]
+            for row_tokens in new_tokens[row * n : (row + 1) * n]:
+                tokens, finished = cut_at_eos(row_tokens, self.eos_id)
                 text = self.tokenizer.decode(tokens, skip_special_tokens=True)
                 group.append(Completion(token_ids=tuple(tokens), text=text, finished=finished))
             groups.append(group)
