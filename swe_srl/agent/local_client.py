@@ -6,20 +6,27 @@ The prompt goes through the tokenizer's own chat template, as in training; greed
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from swe_srl.agent.batcher import MicroBatcher
 from swe_srl.agent.client import ModelReply
+from swe_srl.batch_decoding import cut_at_eos, left_pad
 from swe_srl.stepwise import Message
 
 
 class TransformersClient:
-    """Generates with ``model.generate`` on the model's device."""
+    """Generates with ``model.generate`` on the model's device, batching the prompts of concurrent callers.
+
+    Parallel jobs share one client; their ``complete`` calls are gathered into batches of up to
+    ``max_batch`` left-padded prompts (``agent.batcher``), and their sandboxes work on while the model
+    answers. ``max_batch=1`` generates one reply at a time.
+    """
 
     def __init__(self, model: Any, tokenizer: Any, *, name: str = "local", max_new_tokens: int = 1024,
-                 temperature: float = 0.0, top_p: float = 1.0, max_context: int | None = None) -> None:
+                 temperature: float = 0.0, top_p: float = 1.0, max_context: int | None = None,
+                 max_batch: int = 8) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
@@ -28,9 +35,8 @@ class TransformersClient:
         self.top_p = top_p
         self.max_context = max_context  # prompts longer than this keep their last tokens
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        # One generation at a time: parallel jobs share the client, and their sandboxes still
-        # work in parallel while one of them waits for the model.
-        self._lock = threading.Lock()
+        self._batcher: MicroBatcher[list[int], tuple[list[int], bool]] = MicroBatcher(
+            self._generate, max_batch=max_batch)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, *, device: str | None = None, dtype: str = "auto", **kwargs: Any) -> "TransformersClient":
@@ -56,30 +62,32 @@ class TransformersClient:
         return ids
 
     def complete(self, messages: Sequence[Message]) -> ModelReply:
-        import torch
-
         start = time.perf_counter()
         ids = self.prompt_ids(messages)
+        new, finished = self._batcher.submit(ids)
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        return ModelReply(text=text, prompt_tokens=len(ids), completion_tokens=len(new),
+                          seconds=time.perf_counter() - start, finish_reason="stop" if finished else "length")
+
+    def _generate(self, prompts: list[list[int]]) -> list[tuple[list[int], bool]]:
+        """Each prompt's new tokens, cut after the first end-of-sequence token, and whether it had one."""
+        import torch
+
         device = next(self.model.parameters()).device
+        rows, mask = left_pad(prompts, self.pad_id)
         sampling: dict[str, Any] = {"do_sample": False}
         if self.temperature > 0:
             sampling = {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p, "top_k": 0}
-        with self._lock, torch.no_grad():
+        with torch.no_grad():
             out = self.model.generate(
-                input_ids=torch.tensor([ids], device=device),
-                attention_mask=torch.ones((1, len(ids)), dtype=torch.long, device=device),
+                input_ids=torch.tensor(rows, dtype=torch.long, device=device),
+                attention_mask=torch.tensor(mask, dtype=torch.long, device=device),
                 max_new_tokens=self.max_new_tokens,
                 pad_token_id=self.pad_id,
                 eos_token_id=self.tokenizer.eos_token_id,
                 **sampling,
             )
-        new = out[0, len(ids):].tolist()
-        finished = self.tokenizer.eos_token_id in new
-        if finished:
-            new = new[: new.index(self.tokenizer.eos_token_id) + 1]
-        text = self.tokenizer.decode(new, skip_special_tokens=True)
-        return ModelReply(text=text, prompt_tokens=len(ids), completion_tokens=len(new),
-                          seconds=time.perf_counter() - start, finish_reason="stop" if finished else "length")
+        return [cut_at_eos(row, self.tokenizer.eos_token_id) for row in out[:, len(rows[0]):].tolist()]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return token_counts(self.tokenizer, texts)
