@@ -114,6 +114,8 @@ AGENT_FLAGS = (
     Flag("--max-run-tokens", "agent.max_tokens", "prompt + completion tokens per run"),
     Flag("--max-cost", "agent.max_cost", "cost per run (from --price-*)"),
     Flag("--max-new-tokens", "client.max_new_tokens", "tokens per reply"),
+    Flag("--max-batch", "client.max_batch", "local model: prompts of concurrent runs generated in one batch "
+         "(1: one at a time)"),
     Flag("--context-steps", "prompt.context_steps", "earlier (action, observation) pairs in the prompt: a number or "
          f"'all'; unset: the model's prompt recipe, else {_PROMPT_DEFAULTS.context_steps}"),
     Flag("--max-prompt-tokens", "prompt.max_prompt_tokens", "prompt budget, oldest observations elided past it; "

@@ -13,7 +13,8 @@ def client_factory(config: ClientConfig) -> Callable[[], ModelClient]:
     """A function giving one client per job: OpenAI-compatible with ``base_url``, else a local model.
 
     A local model is loaded at the first call (so a recipe's checks run before the weights load)
-    and shared by every job (generation holds no per-run state); it is named by the folder as given.
+    and shared by every job (generation holds no per-run state; concurrent jobs' prompts are generated
+    in batches of up to ``max_batch``); it is named by the folder as given.
     Check the folder first with ``agent.identity.model_identity``.
     """
     if config.base_url:
@@ -35,7 +36,7 @@ def client_factory(config: ClientConfig) -> Callable[[], ModelClient]:
             if not loaded:
                 loaded.append(TransformersClient.from_pretrained(
                     config.model, name=config.model, temperature=config.temperature,
-                    max_new_tokens=config.max_new_tokens))
+                    max_new_tokens=config.max_new_tokens, max_batch=config.max_batch))
             return loaded[0]
 
     return local

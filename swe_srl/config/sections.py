@@ -19,11 +19,16 @@ class ClientConfig:
     base_url: str = ""  # OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; empty: model is a local folder
     temperature: float = 0.0  # 0: greedy (the paper evaluates greedily)
     max_new_tokens: int = 1024  # tokens per reply
+    max_batch: int = 8  # local model: concurrent runs' prompts generated in one batch; 1: one at a time
     timeout: float = 300.0  # seconds per model request
     max_retries: int = 5  # retries of a failed request to a served model
     native_tools: Literal["auto", "on", "off"] = "auto"  # native tool calling (served models)
     price_prompt: float = 0.0  # cost per million prompt tokens
     price_completion: float = 0.0  # cost per million completion tokens
+
+    def __post_init__(self) -> None:
+        if self.max_batch < 1:
+            raise ConfigError(f"client.max_batch must be at least 1, got {self.max_batch}")
 
 
 @dataclass(frozen=True)
