@@ -153,8 +153,14 @@ def tiny_tokenizer(texts: Iterable[str] | None = None, vocab_size: int = 1024, *
     return tokenizer
 
 
-def tiny_model(tokenizer, *, hidden_size: int = 64, num_layers: int = 2, num_heads: int = 4, seed: int = 0):
-    """A randomly initialised ``Qwen2ForCausalLM`` sized to ``tokenizer``'s vocabulary."""
+def tiny_model(tokenizer, *, hidden_size: int = 64, num_layers: int = 2, num_heads: int = 4, seed: int = 0,
+               weight_scale: float = 1.0):
+    """A randomly initialised ``Qwen2ForCausalLM`` sized to ``tokenizer``'s vocabulary.
+
+    ``weight_scale`` multiplies every matrix: at 1 (the default init) every greedy completion repeats one
+    token; scaled up (e.g. 20) the next-token distribution is peaked and varies along a sequence, so a
+    test of padding, positions or caches sees a difference when they are wrong.
+    """
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -173,6 +179,11 @@ def tiny_model(tokenizer, *, hidden_size: int = 64, num_layers: int = 2, num_hea
     )
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(config)
+    if weight_scale != 1.0:
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.dim() == 2:
+                    p.mul_(weight_scale)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model

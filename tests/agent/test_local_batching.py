@@ -1,9 +1,9 @@
 """Concurrent ``complete`` calls on the local client share batched ``generate`` calls and get the replies
 they would get alone.
 
-The tiny model's weights are scaled up (as in tests/train/test_generate_hf.py) so greedy replies differ
-across prompts and along a reply: with the default init every reply repeats one token, and a wrong
-padding or position could pass unnoticed.
+The tiny model's weights are scaled up (``weight_scale``) so greedy replies differ across prompts and
+along a reply: with the default init every reply repeats one token, and a wrong padding or position
+could pass unnoticed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
 from swe_srl.agent.local_client import TransformersClient  # noqa: E402
 from swe_srl.stepwise import Message  # noqa: E402
@@ -63,12 +63,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def model(tokenizer):
-    model = tiny_model(tokenizer, seed=2)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.mul_(20)
-    return model.eval()
+    return tiny_model(tokenizer, seed=2, weight_scale=20).eval()
 
 
 def client_with_counter(model, tokenizer, monkeypatch, max_batch: int) -> tuple[TransformersClient, CountingGenerate]:
@@ -160,6 +155,19 @@ def test_max_batch_one_never_batches(model, tokenizer, monkeypatch):
     assert all(r.completion_tokens > 0 for r in replies)
 
 
-def test_max_batch_below_one_is_refused(model, tokenizer):
-    with pytest.raises(ValueError, match="max_batch must be at least 1, got 0"):
-        TransformersClient(model, tokenizer, max_batch=0)
+def test_the_max_batch_flag_reaches_the_local_client_and_a_bad_one_is_refused(tmp_path, capsys):
+    from swe_srl.agent.factory import client_factory
+    from swe_srl.cli import build_parser, main
+    from swe_srl.config.evaluate import EvalConfig
+    from swe_srl.flags import EVAL_FLAGS, config_from_args
+    from swe_srl.train.tiny import save_tiny
+
+    folder = save_tiny(tmp_path / "tiny")
+    args = build_parser().parse_args(["eval", "--model", str(folder), "--out", str(tmp_path / "eval"),
+                                      "--max-batch", "3"])
+    config = config_from_args(args, EvalConfig, "eval", EVAL_FLAGS)
+    assert config.client.max_batch == 3
+    assert client_factory(config.client)()._batcher.max_batch == 3
+    assert main(["eval", "--model", str(folder), "--out", str(tmp_path / "eval"), "--max-batch", "0"]) == 2
+    assert "client.max_batch must be at least 1, got 0" in " ".join(capsys.readouterr().out.split())
+    assert not (tmp_path / "eval").exists()

@@ -31,12 +31,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def model(tokenizer):
-    model = tiny_model(tokenizer, seed=2)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.mul_(20)
-    return model
+    return tiny_model(tokenizer, seed=2, weight_scale=20)
 
 
 @pytest.fixture(scope="module")
