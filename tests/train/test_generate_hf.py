@@ -114,7 +114,9 @@ def test_only_the_last_prompt_token_is_left_for_generate(model, tokenizer, promp
 def test_decoding_reads_one_copy_of_each_prompt(model, tokenizer, prompts, monkeypatch):
     caches = []
     original = model.generate
-    monkeypatch.setattr(model, "generate", lambda **kw: caches.append(kw["cache"]) or original(**kw))
+    # transformers names generate's cache argument `cache` in newer releases, `past_key_values` in older ones
+    monkeypatch.setattr(model, "generate",
+                        lambda **kw: caches.append(kw.get("cache", kw.get("past_key_values"))) or original(**kw))
     TransformersBackend(model, tokenizer).generate(prompts, 4, GREEDY)
     layer = caches[0].layers[0]
     assert isinstance(layer, SharedPrefixLayer)
