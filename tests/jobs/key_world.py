@@ -1,6 +1,7 @@
 """A small task world for RLVR tests: read a key from one file, write it to another.
 
-Task ``key-N`` holds ``key.txt`` with one word; it is resolved when ``answer.txt`` holds that word.
+Task ``key-N`` holds ``key.txt`` with one word, and ``notes.txt`` that says nothing of it; it is resolved
+when ``answer.txt`` holds that word.
 The solution takes two actions at least (``cat key.txt``, then ``echo WORD > answer.txt``), and the
 second depends on what the first showed: multi-turn by construction. Workspaces live in memory and
 implement the episode runner's Environment Protocol, so learning dynamics can be tested in seconds;
@@ -19,6 +20,7 @@ from swe_srl.tasks.task import Task
 
 WORDS = ("quokka", "zephyr", "obsidian", "marzipan", "tundra", "saffron", "walrus", "kelp")
 STATEMENT = "Write the word in key.txt into answer.txt, then submit."
+NOTES = "notes: nothing here"
 ECHO = re.compile(r"echo\s+(\S+)\s*>\s*(\S+)$")
 
 
@@ -34,7 +36,7 @@ def key_of(task: Task) -> str:
 
 class KeyWorkspace:
     def __init__(self, task: Task) -> None:
-        self.files = {"key.txt": key_of(task)}
+        self.files = {"key.txt": key_of(task), "notes.txt": NOTES}
 
     def __call__(self, action: Action) -> str:
         if action.tool == "submit":
