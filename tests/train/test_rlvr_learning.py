@@ -2,7 +2,7 @@
 
 The key world (tests/jobs/key_world.py) takes two actions: read ``key.txt``, then write the word it
 showed into ``answer.txt``; an episode is graded when its two turns are spent. The warm-up imitates a
-careless teacher who reads the decoy ``notes.txt`` first three times in four and then guesses a word,
+careless teacher who mostly reads the decoy ``notes.txt`` first and then guesses a word,
 so the warm model copies a word it has seen but rarely looks where it is: only the final outcome says
 which first move pays. The test runs the RLVR recipe on training tasks and measures the resolve rate,
 with episodes sampled as the policy samples them in training, on held-out tasks before and after, for
@@ -44,7 +44,7 @@ RECIPE = PromptRecipe(context_steps=4, max_prompt_tokens=1024,
 TURNS = 2  # read, write
 MAX_NEW_TOKENS = 48  # the teacher's longest reply is 38 tiny-tokenizer tokens
 TEMPERATURE = 0.7  # RLVR samples at this, and so does the measurement
-TEACHER_READS_KEY = 0.25  # how often the careless teacher looks in key.txt first
+TEACHER_READS_KEY = 0.35  # how often the careless teacher looks in key.txt first
 WARMUP_STEPS = 400
 RLVR_STEPS = 25
 TRAIN = [key_task(i) for i in range(16)]
@@ -128,7 +128,7 @@ def resolve_rate(folder: Path, tasks: Sequence[Task]) -> float:
     return sum(e.outcome == "resolved" for e in episodes) / len(episodes)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_rlvr_raises_the_held_out_resolve_rate_of_a_weakly_warmed_model(seed, tmp_path) -> None:
     warm = warm_model(tmp_path / "warm", seed)
     before = resolve_rate(warm, HELD_OUT)
@@ -138,5 +138,6 @@ def test_rlvr_raises_the_held_out_resolve_rate_of_a_weakly_warmed_model(seed, tm
         f"max_new_tokens={MAX_NEW_TOKENS}", f"rollout.temperature={TEMPERATURE}", "optim.lr=3e-4", "report_to=[]"])
     result = run(config, environment=KeyWorld(), tasks=TRAIN)
     after = resolve_rate(result.final_model, HELD_OUT)
+    print(f"seed {seed}: held-out resolve rate {before:.3f} -> {after:.3f}")  # shown with pytest -rP
     assert before <= 0.5, f"seed {seed}: the warm-up was not weak ({before:.2f} resolved before RLVR)"
     assert after >= before + 0.2, f"seed {seed}: held-out resolve rate {before:.2f} -> {after:.2f}"
