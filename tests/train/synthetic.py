@@ -50,14 +50,18 @@ def sft_steps(model, tokenizer, pairs: list[tuple[list[dict[str, str]], str]], *
               batch_size: int = 16) -> list[float]:
     """Teach ``model`` the output format before RL: ``steps`` AdamW steps on random batches of
     (messages, completion) ``pairs``; returns the losses. The completion is the assistant turn; the
-    loss is its token mean, end-of-turn token included."""
+    loss is its token mean, end-of-turn token included. Gradients are clipped to norm 1, as the SFT
+    recipe does: unclipped, lr 1e-2 spikes the loss near step 100, and where the spike falls depends
+    on the CPU's float kernels, so the warmed model did too."""
     import torch
 
     from swe_srl.recipes.train_sft import masked_nll
+    from swe_srl.train.distributed import clip_gradients
     from swe_srl.train.sft_data import Conversation, collate, encode_conversation
 
     generator = torch.Generator().manual_seed(0)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr)
     device = next(model.parameters()).device
     rows = [encode_conversation(tokenizer, Conversation(
         tuple(messages) + ({"role": "assistant", "content": completion},), (False,) * len(messages) + (True,)))
@@ -71,6 +75,7 @@ def sft_steps(model, tokenizer, pairs: list[tuple[list[dict[str, str]], str]], *
         loss = nll / max(count, 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        clip_gradients(params, 1.0)
         optimizer.step()
         losses.append(loss.item())
     return losses
