@@ -48,29 +48,36 @@ def format_only_pairs(n: int = 64, seed: int = 1) -> list[tuple[list[dict[str, s
 
 def sft_steps(model, tokenizer, pairs: list[tuple[list[dict[str, str]], str]], *, steps: int, lr: float = 1e-3,
               batch_size: int = 16) -> list[float]:
-    """Teach ``model`` the output format before RL: ``steps`` AdamW steps on random batches of
-    (messages, completion) ``pairs``; returns the losses. The completion is the assistant turn; the
-    loss is its token mean, end-of-turn token included. Gradients are clipped to norm 1, as the SFT
-    recipe does: unclipped, lr 1e-2 spikes the loss near step 100, and where the spike falls depends
-    on the CPU's float kernels, so the warmed model did too."""
+    """Teach ``model`` the output format before RL: ``sft_on_rows`` on (messages, completion) ``pairs``,
+    the completion being the assistant turn, its end-of-turn token included."""
+    from swe_srl.train.sft_data import Conversation, encode_conversation
+
+    rows = [encode_conversation(tokenizer, Conversation(
+        tuple(messages) + ({"role": "assistant", "content": completion},), (False,) * len(messages) + (True,)))
+        for messages, completion in pairs]
+    return sft_on_rows(model, tokenizer.pad_token_id, rows, steps=steps, lr=lr, batch_size=batch_size)
+
+
+def sft_on_rows(model, pad_id: int, rows, *, steps: int, lr: float, batch_size: int = 16, seed: int = 0) -> list[float]:
+    """``steps`` AdamW steps on random batches of encoded ``rows`` (sft_data.Encoded); returns the losses, each
+    the token mean over the batch's labelled tokens. Gradients are clipped to norm 1, as the SFT recipe does:
+    unclipped, lr 1e-2 spikes the loss near step 100, and where the spike falls depends on the CPU's float
+    kernels, so the warmed model did too."""
     import torch
 
     from swe_srl.recipes.train_sft import masked_nll
     from swe_srl.train.distributed import clip_gradients
-    from swe_srl.train.sft_data import Conversation, collate, encode_conversation
+    from swe_srl.train.sft_data import collate
 
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr)
     device = next(model.parameters()).device
-    rows = [encode_conversation(tokenizer, Conversation(
-        tuple(messages) + ({"role": "assistant", "content": completion},), (False,) * len(messages) + (True,)))
-        for messages, completion in pairs]
     model.train()
     losses = []
     for _ in range(steps):
-        picks = torch.randint(len(pairs), (batch_size,), generator=generator).tolist()
-        ids, attention, labels = (t.to(device) for t in collate([rows[i] for i in picks], tokenizer.pad_token_id))
+        picks = torch.randint(len(rows), (batch_size,), generator=generator).tolist()
+        ids, attention, labels = (t.to(device) for t in collate([rows[i] for i in picks], pad_id))
         nll, count = masked_nll(model, ids, attention, labels)
         loss = nll / max(count, 1)
         optimizer.zero_grad(set_to_none=True)

@@ -34,8 +34,10 @@ from swe_srl.tasks.task import Task
 from swe_srl.train.data import chat_prompt_ids
 from swe_srl.train.generate_hf import TransformersBackend
 from swe_srl.train.rollout import Completion, Sampling
+from swe_srl.train.sft_data import IGNORE, Encoded
 from swe_srl.train.tiny import tiny_model, tiny_tokenizer
 from tests.jobs.key_world import WORDS, KeyWorld, key_task
+from tests.train.synthetic import sft_on_rows
 
 pytestmark = pytest.mark.slow
 
@@ -93,25 +95,10 @@ def warm_model(folder: Path, seed: int) -> Path:
     model = tiny_model(tokenizer, seed=seed)
     teacher = CarelessTeacher(tokenizer, TEACHER_READS_KEY, seed)
     groups = run_episodes(TRAIN, 8, teacher, KeyWorld(), episode_settings(), "teacher", Timings())
-    rows = [(turn.prompt_ids, turn.completion_ids) for group in groups for episode in group for turn in episode.turns]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    rng = random.Random(seed)
-    model.train()
-    for _ in range(WARMUP_STEPS):
-        batch = rng.sample(rows, 16)
-        width = max(len(p) + len(c) for p, c in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id)
-        labels = torch.full((len(batch), width), -100)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, (prompt, completion) in enumerate(batch):
-            n = len(prompt) + len(completion)
-            ids[i, :n] = torch.tensor(prompt + completion)
-            mask[i, :n] = 1
-            labels[i, len(prompt):n] = torch.tensor(completion)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    rows = [Encoded(turn.prompt_ids + turn.completion_ids, (IGNORE,) * len(turn.prompt_ids) + turn.completion_ids)
+            for group in groups for episode in group for turn in episode.turns]
+    sft_on_rows(model, tokenizer.pad_token_id, rows, steps=WARMUP_STEPS, lr=3e-3, seed=seed)
+    model.eval()
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     write_recipe(folder, RECIPE)
