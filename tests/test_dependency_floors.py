@@ -5,9 +5,11 @@ The slow test builds a virtual environment with each of ``[project].dependencies
 of the dev extra) pinned to its floor, then runs the core test files in it against this checkout.
 Torch is the exception: it is pinned to the running torch (the CPU build this machine installs), so the
 torch floor itself is not exercised here. The optional integrations (vllm, wandb, ray, trl, accelerate)
-are not installed there; their tests skip. The environment is cached under
-~/.cache/swe-srl/floors/<hash of the pins>, built under a file lock and marked done when complete, so
-reruns take only the test run and concurrent runs wait for one build.
+are not installed there; their tests skip. The dev floors of trl (0.29) and accelerate (1.4) were checked
+by hand instead: tests/train/test_trl_reward.py passes with both at their floors under transformers 5.4
+(its floor) and 5.24, and fails with trl 0.28 under either (pyproject.toml says why). The environment
+is cached under ~/.cache/swe-srl/floors/<hash of the pins>, built under a file lock and marked done when
+complete, so reruns take only the test run and concurrent runs wait for one build.
 """
 
 from __future__ import annotations
