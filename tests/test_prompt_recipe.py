@@ -79,25 +79,42 @@ def test_training_copies_the_recipe_and_takes_its_budget(trained: Path) -> None:
     assert json.loads((trained / "sft" / "config.json").read_text())["data"]["max_prompt_tokens"] == 3000
 
 
-def test_eval_uses_the_models_recipe_and_refuses_a_contradicting_flag(trained: Path, monkeypatch, capsys) -> None:
-    from swe_srl.cli import main
+def _eval_args(trained: Path) -> list[str]:
+    # No task matches: the command loads the model and writes an empty report, and no sandbox starts.
+    return ["eval", "--model", str(trained / "sft" / "final"), "--instances", "none", "--config", "tiny-cpu"]
+
+
+def _record_eval_configs(monkeypatch) -> list:
     from swe_srl.recipes import evaluate as run_eval
 
     used = []
     real = run_eval.evaluate
     monkeypatch.setattr(run_eval, "evaluate", lambda *a, **k: used.append(k["config"]) or real(*a, **k))
-    model = str(trained / "sft" / "final")
-    # No task matches: the command loads the model and writes an empty report, and no sandbox starts.
-    base = ["eval", "--model", model, "--instances", "none", "--config", "tiny-cpu"]
-    assert main([*base, "--out", str(trained / "eval")]) == 0
+    return used
+
+
+@pytest.mark.docker
+def test_eval_uses_the_models_recipe(trained: Path, monkeypatch, docker_client) -> None:
+    # eval checks first that the harness's Docker engine answers, even with no task to grade
+    from swe_srl.cli import main
+
+    used = _record_eval_configs(monkeypatch)
+    assert main([*_eval_args(trained), "--out", str(trained / "eval")]) == 0
     assert used[0].stepwise.recipe() == read_recipe(trained / "data")
     assert used[0].stepwise.context_steps == "all"
 
+
+def test_a_flag_contradicting_the_models_recipe_is_refused_before_any_work(trained: Path, monkeypatch,
+                                                                          capsys) -> None:
+    from swe_srl.cli import main
+
+    used = _record_eval_configs(monkeypatch)
+    model = str(trained / "sft" / "final")
     capsys.readouterr()
-    assert main([*base, "--out", str(trained / "eval-2"), "--context-steps", "2"]) == 2
+    assert main([*_eval_args(trained), "--out", str(trained / "eval-2"), "--context-steps", "2"]) == 2
     said = " ".join(capsys.readouterr().out.split())
     assert "context_steps=2 contradicts" in said and "context_steps='all'" in said and "drop --context-steps" in said
-    assert len(used) == 1 and not (trained / "eval-2").exists()  # refused before any work
+    assert not used and not (trained / "eval-2").exists()  # refused before any work
 
     assert main(["collect", "--teacher", "openai", "--model", model, "--out", str(trained / "collect"),
                  "--max-prompt-tokens", "1000"]) == 2
