@@ -79,7 +79,8 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         verdict = "[bold green]met[/]" if check.met else "[bold red]not met[/]"
         console.print(f"SRL check ({rule}): reward {check.first_reward:+.3f} -> {check.last_reward:+.3f} "
-                      f"(rise {check.rise:+.3f}), format failures {check.last_format_failures:.2f}: {verdict}")
+                      f"(rise {check.rise:+.3f}), format failures {check.first_format_failures:.2f} -> "
+                      f"{check.last_format_failures:.2f}: {verdict}")
     console.print(eval_table(result.evaluation, "4. tiny-srl on the bundled tasks: resolve rate"))
     console.print("These are the tasks the student trained on, and a model of a quarter million parameters is not "
                   "expected to resolve any end to end: the eval shows the agent loop and the grading at work.")

@@ -25,6 +25,7 @@ def test_the_rule_compares_the_first_and_last_windows_of_steps() -> None:
                     [0.9] * RULE_WINDOW + [0.5] + [RULE_FORMAT_FAILURES - 0.05] * RULE_WINDOW)
     check = SrlCheck.of(rising)
     assert check.met and check.rise == pytest.approx(RULE_RISE + 0.05) and len(rising) == n
+    assert (check.first_format_failures, check.last_format_failures) == pytest.approx((0.9, RULE_FORMAT_FAILURES - 0.05))
     flat = _steps([-0.9] * n, [0.1] * n)
     assert not SrlCheck.of(flat).met  # no rise
     formats = _steps([-0.9] * RULE_WINDOW + [0.0] + [0.5] * RULE_WINDOW, [0.9] * (RULE_WINDOW + 1) + [RULE_FORMAT_FAILURES] * RULE_WINDOW)
