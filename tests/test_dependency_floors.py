@@ -1,18 +1,19 @@
 """The dependency floors in pyproject.toml are true: every import is declared with a floor, and the
 core tests pass with every dependency installed at its floor.
 
-The slow test builds a virtual environment with each of ``[project].dependencies`` (and the test tools
-of the dev extra) pinned to its floor, then runs the core test files in it against this checkout.
-Torch is the exception: it is pinned to the running torch (the CPU build this machine installs), so the
-torch floor itself is not exercised here. It was checked by hand, by running: in a virtual environment
-with torch 2.7.0 (PyPI's CUDA wheel, run on CPU) and the other dependencies at their newest, the core test
+The slow test builds a virtual environment with each of ``[project].dependencies`` (and the test tools of
+the dev extra) pinned to its floor, then runs the core test files in it against this checkout. Torch is
+the exception: it is pinned to the running torch (the CPU build this machine installs), so the torch
+floor itself is not exercised here. It was checked by hand, by running: in a virtual environment with
+torch 2.7.0 (PyPI's CUDA wheel, run on CPU) and the other dependencies at their newest, the core test
 files and tests/train/test_fsdp.py, test_checkpoint.py and test_memory_plan.py pass; with 2.6.0 the core
-files pass but every FSDP test fails (fully_shard calls torch.cpu.Stream.record_event, new in 2.7). From the wheels' sources: fully_shard is in torch.distributed.fsdp from 2.6 and DTensor in
+files pass but every FSDP test fails (fully_shard calls torch.cpu.Stream.record_event, new in 2.7). From
+the wheels' sources: fully_shard is in torch.distributed.fsdp from 2.6 and DTensor in
 torch.distributed.tensor from 2.5. The optional integrations (vllm, wandb, ray, trl, accelerate) are not
-installed there; their tests skip. The dev floors of trl (0.29) and accelerate (1.4) were checked
-by hand instead: tests/train/test_trl_reward.py passes with both at their floors under transformers 5.4
-(its floor) and 5.24, and fails with trl 0.28 under either (pyproject.toml says why). The environment
-is cached under ~/.cache/swe-srl/floors/<hash of the pins>, built under a file lock and marked done when
+installed there; their tests skip. The dev floors of trl (0.29) and accelerate (1.4) were checked by hand
+instead: tests/train/test_trl_reward.py passes with both at their floors under transformers 5.4 (its
+floor) and 5.24, and fails with trl 0.28 under either (pyproject.toml says why). The environment is
+cached under ~/.cache/swe-srl/floors/<hash of the pins>, built under a file lock and marked done when
 complete, so reruns take only the test run and concurrent runs wait for one build.
 """
 
