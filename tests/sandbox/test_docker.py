@@ -92,8 +92,11 @@ def test_the_shell_is_fast_and_reset_needs_no_new_container(make_sandbox, engine
     assert sandbox.container.id == container_id and sandbox.run("pwd").output == "/testbed\n"
 
 
+# The child takes ctrl-c as a program in a terminal does, even where the suite itself was started with SIGINT
+# ignored (a background job of a non-interactive shell, as under `nohup ... &`), which its children inherit.
 _CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {root!r})
     from swe_srl.sandbox.backends import backend
     from swe_srl.tasks.task import Task
